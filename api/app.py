@@ -1,0 +1,98 @@
+"""The Litestar application: routes, OpenAPI, the web page, and the process's connections."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+from nats.aio.client import Client as NATS
+
+from api.accounts.controllers import AuthController, MeController
+from api.admin.controllers import AdminController
+from api.blobs import blob
+from api.bots.controllers import BotController
+from api.conversations.controllers import ConversationController
+from api.errors import EXCEPTION_HANDLERS
+from api.hub import Hub
+from api.openai.controllers import OpenAIController
+from api.schemas import Health
+from api.search.controllers import SearchController
+from api.ws import chat_socket
+from commands.blobs import BlobStore
+from commands.bus import CommandBus
+from commands.wire import Subjects
+from projections.queries import ReadModels
+
+log = logging.getLogger("confab.api")
+MAX_BODY = 8 * 1024 * 1024  # avatars are capped lower by the handlers; this bounds everything
+
+
+@dataclass
+class ApiParts:
+    """What the composition root hands the API: the app builds nothing real itself."""
+
+    bus: CommandBus
+    read: ReadModels
+    blobs: BlobStore
+    connect_nats: Callable[[], Awaitable[NATS]]
+    subjects: Subjects
+    model_name: str
+    webui_dir: Path | None
+
+
+@get("/healthz", tags=["operations"])
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+def create_app(parts: ApiParts) -> Litestar:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        nc = await parts.connect_nats()
+        hub = Hub(nc, parts.subjects)
+        await hub.start()
+        app.state.update(
+            bus=parts.bus,
+            hub=hub,
+            read=parts.read,
+            blobs=parts.blobs,
+            model_name=parts.model_name,
+        )
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await nc.drain()
+            parts.bus.close()
+            parts.read.close()
+
+    route_handlers: list[ControllerRouterHandler] = [
+        healthz,
+        chat_socket,
+        blob,
+        AuthController,
+        MeController,
+        BotController,
+        ConversationController,
+        AdminController,
+        OpenAIController,
+        SearchController,
+    ]
+    if parts.webui_dir is not None:
+        route_handlers.append(
+            create_static_files_router(path="/", directories=[parts.webui_dir], html_mode=True)
+        )
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY,
+        openapi_config=OpenAPIConfig(title="Confab", version="0.1.0", path="/schema"),
+    )

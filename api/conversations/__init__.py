@@ -1,0 +1,1 @@
+"""Conversation transcripts over HTTP."""

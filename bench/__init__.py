@@ -1,0 +1,1 @@
+"""Benchmarks: measured, not tested. Each module runs with `python -m bench.<name>`."""

@@ -1,0 +1,1 @@
+"""The application service: command messages, their handlers, queries and the wire formats."""

@@ -1,0 +1,48 @@
+"""Runs the synchronous event store off the event loop, in one bounded thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from commands import chat, handlers
+from commands.app import ConfabStore
+from commands.messages import Accepted, CompleteResponse, FailResponse
+from commands.routing import Embedder
+
+T = TypeVar("T")
+
+
+class CommandBus:
+    """The async face of the application service: `await bus.call(handler, *args)`."""
+
+    def __init__(self, store: ConfabStore, threads: int, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a handler or query `fn(store, *args)` on the store's threads."""
+        return await self.run(fn, self.store, *args)
+
+    query = call
+
+    async def post_message(self, cmd: chat.PostMessage) -> Accepted:
+        return await self.run(chat.post_message, self.store, cmd, self.embedder)
+
+    async def complete_response(self, cmd: CompleteResponse) -> None:
+        await self.call(handlers.complete_response, cmd)
+
+    async def fail_response(self, cmd: FailResponse) -> None:
+        await self.call(handlers.fail_response, cmd)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.store.close()

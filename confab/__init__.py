@@ -1,0 +1,1 @@
+"""The edges of Confab: settings, the composition root and the `confab` command line."""

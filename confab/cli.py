@@ -1,0 +1,166 @@
+"""`confab`: the one entry point for every process and for operators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+import time
+from collections.abc import Callable
+
+from confab.settings import Settings, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="confab", description="Confab chat service")
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("api", help="serve the HTTP/websocket API and the web page")
+    sub.add_parser("relay", help="publish the event log to NATS JetStream")
+    sub.add_parser("worker", help="run an inference worker")
+    sub.add_parser("projector", help="keep the PostgreSQL read models up to date")
+    up = sub.add_parser("up", help="run relay, projector, workers and API together (foreground)")
+    up.add_argument("--workers", type=int, default=1)
+    sub.add_parser("init", help="create the database objects, built-in bots and the NATS stream")
+    sub.add_parser("check", help="check that PostgreSQL and NATS answer")
+    model = sub.add_parser("model", help="model files")
+    model.add_argument("action", choices=["prepare"])
+    user = sub.add_parser("user", help="accounts")
+    user.add_argument("action", choices=["add"])
+    user.add_argument("email")
+    user.add_argument("--name", default="")
+    user.add_argument("--password-stdin", action="store_true")
+    user.add_argument("--admin", action="store_true")
+    token = sub.add_parser("token", help="API tokens")
+    token.add_argument("action", choices=["create"])
+    token.add_argument("email")
+    token.add_argument("--name", default="cli")
+    admin = sub.add_parser("admin", help="roles")
+    admin.add_argument("action", choices=["grant", "revoke"])
+    admin.add_argument("email")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check(settings: Settings, _: argparse.Namespace) -> int:
+    from ops.checks import missing_services
+
+    problems = missing_services(settings.conninfo("postgres"), settings.nats_url)
+    for problem in problems:
+        print(f"confab: {problem}", file=sys.stderr)
+    if not problems:
+        print("PostgreSQL and NATS answer.")
+    return 1 if problems else 0
+
+
+def _init(settings: Settings, args: argparse.Namespace) -> int:
+    if _check(settings, args):
+        return 1
+    from confab import bootstrap
+
+    bootstrap.ensure_database(settings)
+
+    async def stream() -> None:
+        nc, _ = await bootstrap.connect_nats(settings, "confab-init")
+        await nc.close()
+
+    asyncio.run(stream())
+    print(f"database {settings.db_name} and stream ready")
+    return 0
+
+
+def _model(settings: Settings, _: argparse.Namespace) -> int:
+    from workers.engine import model_files
+
+    started = time.perf_counter()
+    path = model_files.prepare(settings.model_path)
+    print(f"model ready at {path} ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+def _process(name: str) -> Command:
+    def run(settings: Settings, _: argparse.Namespace) -> int:
+        from confab import bootstrap, processes
+
+        bootstrap.ensure_database(settings)
+        asyncio.run(getattr(processes, f"run_{name}")(settings))
+        return 0
+
+    return run
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> int:
+    if _init(settings, args):
+        return 1
+    _model(settings, args)
+    from ops.stack import run_stack
+
+    me = [sys.executable, "-m", "confab"]
+    commands = [[*me, "relay"], [*me, "projector"]]
+    commands += [[*me, "worker"]] * args.workers + [[*me, "api"]]
+    print(f"Confab: http://{settings.api_host}:{settings.api_port}  (Ctrl-C stops everything)")
+    return run_stack(commands)
+
+
+def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
+    from commands import accounts
+    from confab import bootstrap
+    from domain.errors import DomainError
+
+    bootstrap.ensure_database(settings)
+    store = bootstrap.build_store(settings)
+    try:
+        if args.command == "user":
+            password = (
+                sys.stdin.readline().rstrip("\n")
+                if args.password_stdin
+                else getpass.getpass("Password: ")
+            )
+            name = args.name or args.email.split("@")[0]
+            role = "admin" if args.admin else "user"
+            user = accounts.register(store, args.email, password, name, role)
+            print(f"user {user.email} added ({role}, id {user.id})")
+        elif args.command == "token":
+            user = accounts.user_by_email(store, args.email)
+            print(accounts.create_token(store, user.id, args.name).token)
+        else:
+            role = "admin" if args.action == "grant" else "user"
+            user = accounts.grant_role(store, args.email, role, by="operator")
+            print(f"{user.email} is now {user.role}")
+    except DomainError as exc:
+        print(f"confab: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "api": _process("api"),
+    "relay": _process("relay"),
+    "worker": _process("worker"),
+    "projector": _process("projector"),
+    "up": _up,
+    "init": _init,
+    "check": _check,
+    "model": _model,
+    "user": _operator_action,
+    "token": _operator_action,
+    "admin": _operator_action,
+}

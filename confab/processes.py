@@ -1,0 +1,150 @@
+"""The async main of each process: build its parts, run until SIGTERM/SIGINT, drain, exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+from nats.aio.client import Client as NATS
+
+from api.app import ApiParts, create_app
+from commands.blobs import FileBlobStore
+from commands.embeddings import MiniLMEmbedder
+from commands.wire import Subjects
+from confab import bootstrap
+from confab.settings import Settings
+from projections.queries import ReadModels
+from workers.engine import model_files
+from workers.engine.generator import Generator
+from workers.inference import InferenceWorker
+from workers.projector import Projector
+from workers.relay import Relay
+from workers.sweeper import Sweeper
+
+log = logging.getLogger("confab")
+
+
+def stop_event(given: asyncio.Event | None) -> asyncio.Event:
+    """The event that stops a process: the caller's, or one set by SIGINT/SIGTERM."""
+    if given is not None:
+        return given
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The relay, and beside it the sweeper: both act only while this relay is the active one."""
+    bus = bootstrap.build_bus(settings)
+    nc, js = await bootstrap.connect_nats(settings, "confab-relay")
+    subjects = Subjects(settings.bus_prefix)
+    relay = Relay(bus, js, subjects, settings.conninfo(), bootstrap.ensure_stream)
+    relay.stopping = stop_event(stop)
+    sweeper = Sweeper(
+        bus,
+        js,
+        subjects,
+        settings.conninfo(),
+        after_s=settings.sweep_after_s,
+        max_redrives=settings.max_redrives,
+        every_s=settings.sweep_every_s,
+    )
+    try:
+        await asyncio.gather(
+            relay.run(), sweeper.run(relay.stopping, lambda: relay.state == "active")
+        )
+    finally:
+        await nc.drain()
+        bus.close()
+        log.info(
+            "relay stopped after publishing %d events (%d re-driven, %d given up)",
+            relay.published,
+            sweeper.redriven,
+            sweeper.failed,
+        )
+
+
+async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    bus = bootstrap.build_bus(settings)
+    projector = Projector(bus, settings.conninfo())
+    projector.stopping = stop_event(stop)
+    try:
+        await projector.run()
+    finally:
+        bus.close()
+        log.info("projector stopped after %d events", projector.handled)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    model_path = model_files.prepare(settings.model_path)
+    generator = await asyncio.to_thread(Generator, model_path, settings.model_name)
+    bus = bootstrap.build_bus(settings)
+    nc, js = await bootstrap.connect_nats(settings, "confab-worker")
+    worker = InferenceWorker(
+        bus,
+        nc,
+        js,
+        Subjects(settings.bus_prefix),
+        generator,
+        max_history_turns=settings.max_history_turns,
+        max_new_tokens=settings.max_new_tokens,
+        ack_wait_s=settings.ack_wait_s,
+        max_deliver=settings.max_deliver,
+        concurrency=settings.worker_concurrency,
+        drain_grace_s=settings.drain_grace_s,
+    )
+    worker.stopping = stop_event(stop)
+    try:
+        await worker.run()
+    finally:
+        await nc.drain()
+        generator.close()
+        bus.close()
+        log.info("worker stopped after %d responses", worker.completed)
+
+
+async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    async def connect() -> NATS:
+        nc, _ = await bootstrap.connect_nats(settings, "confab-api")
+        return nc
+
+    webui = settings.webui_dir if (settings.webui_dir / "index.html").exists() else None
+    if webui is None:
+        log.warning("webui/dist is not built; serving the API only (run: make webui)")
+    app = create_app(
+        ApiParts(
+            bus=bootstrap.build_bus(settings, MiniLMEmbedder(), threads=settings.store_threads),
+            read=ReadModels(settings.conninfo()),
+            blobs=FileBlobStore(settings.data_dir / "blobs"),
+            connect_nats=connect,
+            subjects=Subjects(settings.bus_prefix),
+            model_name=settings.model_name,
+            webui_dir=webui,
+        )
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=settings.log_level.lower(),
+        ws_max_size=1 << 20,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    if stop is None:
+        await server.serve()  # uvicorn handles SIGINT/SIGTERM itself
+        return
+
+    async def exit_on_stop() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(exit_on_stop())
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()

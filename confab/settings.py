@@ -1,0 +1,110 @@
+"""The one place that reads the environment. Everything else is given a Settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+from psycopg.conninfo import make_conninfo
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("data")
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_user: str = "postgres"
+    db_password: str = ""
+    db_name: str = "confab"
+    nats_url: str = "nats://127.0.0.1:4222"
+    # Prefix of every subject, stream and durable consumer name, so that tests and several
+    # installations can share one NATS server without seeing each other.
+    bus_prefix: str = "confab"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    model_dir: Path | None = None
+    model_name: str = "SmolLM2-135M-Instruct"
+    max_history_turns: int = 20
+    max_new_tokens: int = 1024  # a cap on every response, whatever a bot or client asks
+    store_threads: int = 8  # the API's; the relay, projector and worker need 2
+    ack_wait_s: float = 30.0
+    max_deliver: int = 5
+    # Requests one worker answers at once; above 1 only pays with a batching engine.
+    worker_concurrency: int = 1
+    drain_grace_s: float = 20.0
+    # A request with no outcome this long after it was asked for is published again.
+    sweep_after_s: float = 120.0
+    sweep_every_s: float = 10.0
+    max_redrives: int = 3
+    log_level: str = "INFO"
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_dir or self.data_dir / "models" / "smollm2-135m-instruct"
+
+    @property
+    def webui_dir(self) -> Path:
+        return Path(__file__).resolve().parent.parent / "webui" / "dist"
+
+    def store_env(self, *, create_tables: bool = False, threads: int = 2) -> dict[str, str]:
+        """The eventsourcing library's own settings (it is configured by environment).
+
+        One pooled connection per store thread and no overflow: a process never holds more
+        connections than threads that can use them (PostgreSQL allows 100 by default).
+        """
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.db_name,
+            "POSTGRES_HOST": self.db_host,
+            "POSTGRES_PORT": str(self.db_port),
+            "POSTGRES_USER": self.db_user,
+            "POSTGRES_PASSWORD": self.db_password,
+            "POSTGRES_POOL_SIZE": str(threads),
+            "POSTGRES_MAX_OVERFLOW": "0",
+            "CREATE_TABLE": "yes" if create_tables else "no",
+        }
+
+    def conninfo(self, db_name: str | None = None) -> str:
+        parts: dict[str, str | int] = {
+            "host": self.db_host,
+            "port": self.db_port,
+            "user": self.db_user,
+            "dbname": db_name or self.db_name,
+        }
+        if self.db_password:
+            parts["password"] = self.db_password
+        return make_conninfo("", **parts)
+
+
+_ENV = {
+    "data_dir": ("CONFAB_DATA_DIR", Path),
+    "db_host": ("CONFAB_DB_HOST", str),
+    "db_port": ("CONFAB_DB_PORT", int),
+    "db_user": ("CONFAB_DB_USER", str),
+    "db_password": ("CONFAB_DB_PASSWORD", str),
+    "db_name": ("CONFAB_DB_NAME", str),
+    "nats_url": ("CONFAB_NATS_URL", str),
+    "bus_prefix": ("CONFAB_BUS_PREFIX", str),
+    "api_host": ("CONFAB_HOST", str),
+    "api_port": ("CONFAB_PORT", int),
+    "model_dir": ("CONFAB_MODEL_DIR", Path),
+    "model_name": ("CONFAB_MODEL_NAME", str),
+    "max_history_turns": ("CONFAB_MAX_HISTORY_TURNS", int),
+    "max_new_tokens": ("CONFAB_MAX_NEW_TOKENS", int),
+    "store_threads": ("CONFAB_STORE_THREADS", int),
+    "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
+    "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
+    "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
+    "max_redrives": ("CONFAB_MAX_REDRIVES", int),
+    "log_level": ("CONFAB_LOG_LEVEL", str),
+}
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Settings from CONFAB_* environment variables, with local defaults."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {
+        field: convert(env[name]) for field, (name, convert) in _ENV.items() if name in env
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

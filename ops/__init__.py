@@ -1,0 +1,1 @@
+"""Running Confab: the local stack launcher, service checks, and deployment files."""

@@ -1,0 +1,186 @@
+"""The batching engine on the real model: same greedy tokens as `generate`, alone and together.
+
+The engine runs in fp32 here, the CPU default, where batching does not change a greedy choice.
+A small prefill budget makes the longer prompts arrive in several chunks while others decode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from confab.settings import Settings
+from domain.conversation import Completion
+from workers.engine.generator import ChatRequest, Generator
+
+NEW_TOKENS = 20
+TOPICS = ["the sea", "a cat", "databases", "the moon landing", "bread", "chess", "rust", "rain"]
+
+
+def conversation(i: int, topic: str) -> list[dict[str, str]]:
+    # Prompts from ~25 to ~150 tokens: the longer ones take several 64-token chunks.
+    system = "You are a helpful assistant who answers briefly. " * (i * 2)
+    return [
+        {"role": "system", "content": system or "You are helpful."},
+        {"role": "user", "content": f"Tell me about {topic} in two sentences."},
+    ]
+
+
+CONVERSATIONS = [conversation(i, t) for i, t in enumerate(TOPICS)]
+
+
+@pytest.fixture(scope="module")
+def model_dir(settings: Settings) -> Path:
+    assert settings.model_dir is not None
+    return Path(settings.model_dir)
+
+
+@pytest.fixture(scope="module")
+def generator(model_dir: Path) -> Iterator[Generator]:
+    gen = Generator(
+        model_dir, "smollm2", max_batch=8, max_len=512, prefill_tokens=64, dtype=torch.float32
+    )
+    yield gen
+    gen.close()
+
+
+@pytest.fixture(scope="module")
+def expected(model_dir: Path) -> list[tuple[str, int]]:
+    """What transformers' own `generate` says, greedy, one conversation at a time."""
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    answers = []
+    for messages in CONVERSATIONS:
+        ids = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            out = model.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=NEW_TOKENS,
+                do_sample=False,
+                pad_token_id=tokenizer.eos_token_id,
+            )
+        new = out[0, ids.shape[1] :]
+        answers.append((tokenizer.decode(new, skip_special_tokens=True).strip(), len(new)))
+    return answers
+
+
+async def collect(
+    generator: Generator, request: ChatRequest, first_delta: asyncio.Event | None = None
+) -> tuple[str, Completion]:
+    text = ""
+    async for item in generator.stream(request):
+        if isinstance(item, Completion):
+            return text, item
+        text += item
+        if first_delta is not None:
+            first_delta.set()
+    raise AssertionError("the stream ended without a Completion")
+
+
+async def test_greedy_output_alone_is_token_identical_to_generate(
+    generator: Generator, expected: list[tuple[str, int]]
+) -> None:
+    text, completion = await collect(
+        generator, ChatRequest(CONVERSATIONS[3], max_new_tokens=NEW_TOKENS)
+    )
+    assert (completion.text, completion.completion_tokens) == expected[3]
+    assert text.strip() == completion.text  # the deltas add up to the answer
+
+
+async def test_greedy_output_of_staggered_concurrent_requests_is_identical_to_generate(
+    generator: Generator, expected: list[tuple[str, int]]
+) -> None:
+    tasks = []
+    for messages in CONVERSATIONS:
+        # Each request joins while the earlier ones are mid-stream.
+        streaming = asyncio.Event()
+        request = ChatRequest(messages, max_new_tokens=NEW_TOKENS)
+        tasks.append(asyncio.create_task(collect(generator, request, streaming)))
+        await asyncio.wait_for(streaming.wait(), timeout=30)
+    results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+    got = [(c.text, c.completion_tokens) for _, c in results]
+    assert got == expected
+    assert all(text.strip() == c.text for text, c in results)
+
+
+async def test_cancelling_a_stream_ends_it_and_frees_its_slot(generator: Generator) -> None:
+    request = ChatRequest(CONVERSATIONS[0], max_new_tokens=400)
+    streaming = asyncio.Event()
+    task = asyncio.create_task(collect(generator, request, streaming))
+    await asyncio.wait_for(streaming.wait(), timeout=30)
+    request.cancelled.set()
+    _, completion = await asyncio.wait_for(task, timeout=30)
+    assert completion.finish_reason == "cancelled"
+    assert completion.completion_tokens < 400
+    assert await wait_until_idle(generator)
+
+
+async def test_a_consumer_that_closes_the_stream_cancels_its_request(generator: Generator) -> None:
+    request = ChatRequest(CONVERSATIONS[1], max_new_tokens=400)
+    async with contextlib.aclosing(generator.stream(request)) as stream:
+        async for _ in stream:
+            break  # as when a websocket goes away mid-answer
+    assert request.cancelled.is_set()
+    assert await wait_until_idle(generator)
+
+
+async def test_max_new_tokens_is_honoured(generator: Generator) -> None:
+    request = ChatRequest(CONVERSATIONS[2], max_new_tokens=5)
+    _, completion = await collect(generator, request)
+    assert completion.completion_tokens == 5 and completion.finish_reason == "length"
+    assert completion.ttft_ms <= completion.total_ms
+
+
+async def test_sampling_parameters_are_accepted_per_request(generator: Generator) -> None:
+    requests = [
+        ChatRequest(CONVERSATIONS[4], max_new_tokens=12, temperature=0.8, top_p=0.9),
+        ChatRequest(CONVERSATIONS[5], max_new_tokens=12, repetition_penalty=1.3),
+        ChatRequest(CONVERSATIONS[6], max_new_tokens=12),
+    ]
+    results = await asyncio.gather(*(collect(generator, r) for r in requests))
+    for _, completion in results:
+        assert completion.completion_tokens > 0 and completion.text
+        assert completion.finish_reason in {"stop", "length"}
+
+
+async def test_a_failed_step_fails_its_requests_and_the_engine_serves_on(
+    generator: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(step: Any) -> Any:
+        raise RuntimeError("out of memory")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(generator.engine.runner, "forward", broken)
+        with pytest.raises(RuntimeError, match="out of memory"):
+            await collect(generator, ChatRequest(CONVERSATIONS[0], max_new_tokens=4))
+    assert generator.engine.busy == 0
+    _, completion = await collect(generator, ChatRequest(CONVERSATIONS[0], max_new_tokens=4))
+    assert completion.completion_tokens == 4
+
+
+async def wait_until_idle(generator: Generator, timeout: float = 10) -> bool:
+    """True once the engine holds no sequence; it notices a cancel at its next step."""
+    idle = threading.Event()
+
+    def poll() -> None:
+        while not idle.wait(0.01):
+            if generator.engine.busy == 0:
+                idle.set()
+
+    try:
+        await asyncio.wait_for(asyncio.to_thread(poll), timeout)
+    except TimeoutError:
+        idle.set()
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Long-running processes: the relay, the inference worker and its engine."""

@@ -1,0 +1,1 @@
+"""The inference engine: model files, loading, and token generation."""

@@ -1,0 +1,117 @@
+"""The engine's face to asyncio: many concurrent `stream()` calls over one batching engine.
+
+The model runs on the engine's own thread (workers/engine/engine.py); each stream gets its
+deltas and its Completion through `call_soon_threadsafe` onto the loop that asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from domain.conversation import Completion
+from workers.engine.engine import Engine, Submission
+from workers.engine.request import ChatRequest
+from workers.engine.sampling import SamplingParams
+
+__all__ = ["ChatRequest", "Generator", "pick_device"]
+
+log = logging.getLogger("confab.engine")
+
+
+def pick_device() -> tuple[str, torch.dtype]:
+    """CUDA in bf16 when a GPU is present, else the CPU in fp32.
+
+    fp32 keeps greedy output token-identical to `generate`, batched or not. bf16 is ~2x faster
+    on CPUs with native bf16 dot products (avx512_bf16) but rounds differently once sequences
+    share a batch, so it is the caller's choice (`dtype=torch.bfloat16`), not the default.
+    """
+    if torch.cuda.is_available():
+        return "cuda", torch.bfloat16
+    return "cpu", torch.float32
+
+
+class Generator:
+    def __init__(
+        self,
+        model_path: Path,
+        model_name: str,
+        *,
+        max_batch: int = 16,
+        max_len: int = 2048,
+        prefill_tokens: int = 512,
+        dtype: torch.dtype | None = None,
+        threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.device, default_dtype = pick_device()
+        self.dtype = dtype or default_dtype
+        if self.device == "cpu":
+            # One intra-op thread per core we may run on, unless told to leave some to other
+            # processes: OpenMP threads that share a busy core wait on each other at every op.
+            torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+        self.model_name = model_name
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        model: Any = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.dtype)
+        self.model = model.to(self.device).eval()
+        self.engine = Engine(
+            self.model,
+            self.tokenizer,
+            model_name,
+            max_batch=max_batch,
+            max_len=max_len,
+            prefill_tokens=prefill_tokens,
+            seed=seed,
+        )
+        log.info(
+            "model %s loaded on %s (%s), up to %d sequences at once",
+            model_name,
+            self.device,
+            self.dtype,
+            max_batch,
+        )
+
+    async def stream(
+        self, request: ChatRequest, *, ignore_eos: bool = False
+    ) -> AsyncGenerator[str | Completion, None]:
+        """Yields text deltas, then one Completion."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | Completion | BaseException] = asyncio.Queue()
+
+        def emit(item: str | Completion | BaseException) -> None:
+            # A loop that has closed has no listener left; the engine must not trip over it.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        sampling = SamplingParams(request.temperature, request.top_p, request.repetition_penalty)
+        self.engine.submit(
+            Submission(
+                request.messages,
+                request.max_new_tokens,
+                sampling,
+                request.cancelled,
+                emit,
+                ignore_eos=ignore_eos,
+            )
+        )
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, Completion):
+                    return
+        finally:
+            request.cancelled.set()  # a consumer that stops listening frees its slot
+
+    def close(self) -> None:
+        self.engine.close()

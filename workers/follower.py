@@ -1,0 +1,102 @@
+"""Following the event store's notification log: one active follower per name, woken by NOTIFY.
+
+A follower holds a PostgreSQL advisory lock while active (a second one waits), reads the log
+in batches from its last position, and hands each batch to `handle`, which records the new
+position where its output is recorded. Notification ids can have holes (rolled-back inserts),
+so a follower tracks the last id it saw and never counts rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Sequence
+
+import psycopg
+from eventsourcing.persistence import Notification
+
+from commands.bus import CommandBus
+
+BATCH = 1000
+SAFETY_POLL_S = 2.0
+RETRY_S = 1.0  # a missed NOTIFY (e.g. a dropped LISTEN connection) costs at most this
+
+
+class LogFollower:
+    name = "follower"
+
+    def __init__(self, bus: CommandBus, conninfo: str) -> None:
+        self.bus = bus
+        self.conninfo = conninfo
+        self.stopping = asyncio.Event()
+        self.position = 0
+        self.handled = 0
+        self.state = "starting"  # then "waiting" for another follower's lock, then "active"
+        self.log = logging.getLogger(f"confab.{self.name}")
+
+    @property
+    def lock_key(self) -> int:
+        return zlib.crc32(f"confab-follower:{self.name}".encode())
+
+    async def run(self) -> None:
+        connect = psycopg.AsyncConnection.connect
+        async with await connect(self.conninfo, autocommit=True) as conn:
+            if not await self._wait_for_lock(conn):
+                return
+            async with await connect(self.conninfo, autocommit=True) as listen:
+                # eventsourcing NOTIFYs this channel inside each inserting transaction.
+                await listen.execute(f'LISTEN "{self.bus.store.events_table}"')
+                self.position = await self.load_position(conn)
+                self.log.info("%s active from position %d", self.name, self.position)
+                await self._follow(conn, listen)
+
+    async def load_position(self, conn: psycopg.AsyncConnection) -> int:
+        raise NotImplementedError
+
+    async def handle(self, batch: Sequence[Notification], conn: psycopg.AsyncConnection) -> None:
+        """Process a batch and record `batch[-1].id` as the new position."""
+        raise NotImplementedError
+
+    async def _wait_for_lock(self, conn: psycopg.AsyncConnection) -> bool:
+        while not self.stopping.is_set():
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.lock_key,))
+            row = await cur.fetchone()
+            if row and row[0]:
+                self.state = "active"
+                return True
+            if self.state != "waiting":
+                self.log.info("another %s is active; waiting", self.name)
+            self.state = "waiting"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), SAFETY_POLL_S)
+        return False
+
+    async def _follow(self, conn: psycopg.AsyncConnection, listen: psycopg.AsyncConnection) -> None:
+        while not self.stopping.is_set():
+            batch = await self.bus.run(
+                self.bus.store.recorder.select_notifications, self.position + 1, BATCH
+            )
+            if batch:
+                try:
+                    await self.handle(batch, conn)
+                except (psycopg.OperationalError, psycopg.InterfaceError):
+                    raise  # our own connection is gone: the process restarts the follower
+                except Exception:
+                    # The batch is retried from the same position: nothing is skipped.
+                    self.log.exception("%s could not handle a batch; retrying", self.name)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopping.wait(), RETRY_S)
+                    continue
+                self.position = batch[-1].id
+                self.handled += len(batch)
+                continue
+            await self._wait_for_notify(listen)
+
+    async def _wait_for_notify(self, listen: psycopg.AsyncConnection) -> None:
+        # The generator holds the connection's lock until it is closed: never leave it open.
+        notifies = listen.notifies(timeout=SAFETY_POLL_S, stop_after=1)
+        async with contextlib.aclosing(notifies) as gen:
+            async for _ in gen:
+                pass

@@ -1,0 +1,231 @@
+"""The inference worker: turns ResponseRequested events into ResponseCompleted (or Failed).
+
+It shares one durable pull consumer with every other worker, streams token deltas on core NATS,
+keeps a long generation's message alive with progress acks, and acks only after the command
+that records the outcome succeeded. The log, not the message, is the source of truth: a
+redelivered request whose response already finished is acked and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import replace
+from uuid import UUID
+
+import msgspec
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from commands import handlers
+from commands.bus import CommandBus
+from commands.messages import CompleteResponse, FailResponse
+from commands.wire import EventEnvelope, Subjects, TokenDelta
+from domain.conversation import TERMINAL, Completion
+from domain.errors import DomainError, ResponseAlreadyFinished
+from workers.engine.generator import ChatRequest, Generator
+from workers.stops import StopMatcher
+
+log = logging.getLogger("confab.worker")
+
+PROGRESS_EVERY_S = 5.0
+
+
+def chat_messages(system_prompt: str, history: list[tuple[str, str]]) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return messages + [{"role": role, "content": text} for role, text in history]
+
+
+class InferenceWorker:
+    def __init__(
+        self,
+        bus: CommandBus,
+        nc: NATS,
+        js: JetStreamContext,
+        subjects: Subjects,
+        generator: Generator,
+        *,
+        max_history_turns: int,
+        max_new_tokens: int,
+        ack_wait_s: float,
+        max_deliver: int,
+        concurrency: int = 1,
+        drain_grace_s: float = 20.0,
+    ) -> None:
+        self.bus, self.nc, self.js, self.subjects = bus, nc, js, subjects
+        self.generator = generator
+        self.max_history_turns = max_history_turns
+        self.max_new_tokens = max_new_tokens
+        self.ack_wait_s = ack_wait_s
+        self.max_deliver = max_deliver
+        self.concurrency = concurrency
+        self.drain_grace_s = drain_grace_s
+        self.stopping = asyncio.Event()
+        self.completed = 0
+        self.in_flight: dict[asyncio.Task[None], Msg] = {}
+        self.generating: dict[str, ChatRequest] = {}  # response id -> its running request
+
+    async def run(self) -> None:
+        sub = await self.js.pull_subscribe(
+            self.subjects.event("Conversation", "ResponseRequested"),
+            durable=self.subjects.inference_durable,
+            stream=self.subjects.stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.ack_wait_s,
+                max_deliver=self.max_deliver,
+            ),
+        )
+        # A stop from the user is an event; the generation it names ends within a step or two.
+        cancels = await self.nc.subscribe(
+            self.subjects.event("Conversation", "ResponseCancelled"), cb=self._on_cancelled
+        )
+        log.info("worker waiting for requests (up to %d at once)", self.concurrency)
+        while not self.stopping.is_set():
+            room = self.concurrency - len(self.in_flight)
+            if room <= 0:
+                await self._wait_for_room()
+                continue
+            try:
+                msgs = await sub.fetch(batch=room, timeout=1.0)
+            except NatsTimeout:
+                continue
+            for msg in msgs:
+                task = asyncio.create_task(self.handle(msg))
+                self.in_flight[task] = msg
+                task.add_done_callback(self.in_flight.pop)
+        await self._drain()
+        await sub.unsubscribe()
+        await cancels.unsubscribe()
+
+    async def _on_cancelled(self, msg: Msg) -> None:
+        try:
+            response_id = msgspec.json.decode(msg.data, type=EventEnvelope).data["response_id"]
+        except (msgspec.DecodeError, KeyError):
+            return
+        running = self.generating.get(str(response_id))
+        if running is not None:
+            running.cancelled.set()
+
+    async def _wait_for_room(self) -> None:
+        stop = asyncio.create_task(self.stopping.wait())
+        await asyncio.wait([stop, *self.in_flight], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+
+    async def _drain(self) -> None:
+        """Nothing new is fetched; what is in hand finishes, or goes back after a grace period."""
+        if not self.in_flight:
+            return
+        log.info("draining %d requests in flight", len(self.in_flight))
+        _, unfinished = await asyncio.wait(list(self.in_flight), timeout=self.drain_grace_s)
+        for task in unfinished:
+            msg = self.in_flight.get(task)
+            task.cancel()
+            if msg is not None:
+                with contextlib.suppress(Exception):
+                    await msg.nak()  # another worker takes it at once
+
+    async def handle(self, msg: Msg) -> None:
+        try:
+            envelope = msgspec.json.decode(msg.data, type=EventEnvelope)
+            conversation_id = UUID(envelope.aggregate_id)
+            response_id = UUID(envelope.data["response_id"])
+        except (msgspec.DecodeError, KeyError, ValueError):
+            log.exception("dropping a malformed ResponseRequested message")
+            await msg.term()
+            return
+        try:
+            await self._answer(msg, conversation_id, response_id)
+        except DomainError as exc:
+            log.warning("request %s refused: %s", response_id, exc.message)
+            await msg.ack()
+        except Exception:
+            log.exception(
+                "answering %s failed (delivery %d)", response_id, msg.metadata.num_delivered
+            )
+            if msg.metadata.num_delivered >= self.max_deliver:
+                await self._fail(conversation_id, response_id, "the worker failed repeatedly")
+                await msg.ack()
+            else:
+                await msg.nak(delay=1.0)
+
+    async def _answer(self, msg: Msg, conversation_id: UUID, response_id: UUID) -> None:
+        await msg.in_progress()  # restart the ack timer: the wait in our queue does not count
+        request = await self.bus.query(
+            handlers.generation_request, conversation_id, response_id, self.max_history_turns
+        )
+        if request.status in TERMINAL:
+            await msg.ack()  # a redelivery of finished work
+            return
+        sampling = request.sampling
+        chat = ChatRequest(
+            messages=chat_messages(request.system_prompt, request.history),
+            # The operator's cap bounds what any bot or API client asks for.
+            max_new_tokens=min(int(sampling.get("max_new_tokens", 256)), self.max_new_tokens),
+            temperature=float(sampling.get("temperature", 0.0)),
+            top_p=float(sampling.get("top_p", 1.0)),
+            repetition_penalty=float(sampling.get("repetition_penalty", 1.0)),
+        )
+        stops = StopMatcher([str(s) for s in sampling.get("stop", [])])
+        self.generating[str(response_id)] = chat
+        try:
+            completion = await self._generate(
+                msg, chat, stops, str(conversation_id), str(response_id)
+            )
+        finally:
+            self.generating.pop(str(response_id), None)
+        # If it was stopped, or another delivery finished it meanwhile, the first outcome stands.
+        with contextlib.suppress(ResponseAlreadyFinished):
+            await self.bus.complete_response(
+                CompleteResponse(conversation_id, response_id, completion)
+            )
+        await msg.ack()
+        self.completed += 1
+
+    async def _generate(
+        self,
+        msg: Msg,
+        chat: ChatRequest,
+        stops: StopMatcher,
+        conversation_id: str,
+        response_id: str,
+    ) -> Completion:
+        subject = self.subjects.tokens(conversation_id, response_id)
+        last_progress = time.monotonic()
+        index = 0
+
+        async def publish(text: str) -> None:
+            nonlocal index
+            if text:
+                delta = TokenDelta(conversation_id, response_id, index, text)
+                await self.nc.publish(subject, msgspec.json.encode(delta))
+                index += 1
+
+        try:
+            async for item in self.generator.stream(chat):
+                if isinstance(item, Completion):
+                    await publish(stops.flush())
+                    if stops.stopped:  # a stop sequence ended it, not the model or a cancel
+                        return replace(item, text=stops.final_text.strip(), finish_reason="stop")
+                    return item
+                await publish(stops.feed(item))
+                if stops.stopped:
+                    chat.cancelled.set()
+                if time.monotonic() - last_progress > PROGRESS_EVERY_S:
+                    await msg.in_progress()
+                    last_progress = time.monotonic()
+        except Exception as exc:
+            log.exception("generation failed for %s", response_id)
+            await self._fail(UUID(conversation_id), UUID(response_id), f"generation failed: {exc}")
+            raise DomainError("generation failed") from exc
+        raise RuntimeError("the generator ended without a completion")
+
+    async def _fail(self, conversation_id: UUID, response_id: UUID, reason: str) -> None:
+        with contextlib.suppress(DomainError):
+            await self.bus.fail_response(FailResponse(conversation_id, response_id, reason))
