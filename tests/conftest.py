@@ -20,7 +20,7 @@ def settings() -> Settings:
     return load_settings(
         data_dir=data_dir,
         db_name=os.environ.get("CONFAB_TEST_DB_NAME", "confab_test"),
-        bus_prefix="confabtest",
+        bus_prefix=os.environ.get("CONFAB_TEST_BUS_PREFIX", "confabtest"),
         api_host="127.0.0.1",
         api_port=0,
         model_dir=base.model_dir or data_dir / "models" / "smollm2-135m-instruct",
