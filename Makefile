@@ -7,13 +7,19 @@ STAMP := $(VENV)/.confab-installed
 DATA_DIR ?= data
 export CONFAB_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: run test install webui model check lint unit integration clean
+.PHONY: run test bench install webui model browser check lint unit integration clean
 
 run: install webui model
 	$(BIN)/confab up
 
-test: install webui model lint
+test: install webui model browser lint
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Benchmarks print ratios against baselines measured in the same run and write
+# bench/results/*.json; they are never part of `make test`.
+bench: install webui model
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.overhead
 
 install: $(STAMP)
 
@@ -32,6 +38,15 @@ webui: webui/dist/index.html
 
 webui/dist/index.html: webui/package.json webui/package-lock.json webui/index.html $(wildcard webui/src/*) $(wildcard webui/*.ts)
 	cd webui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+# Browser tests drive Debian's chromium (never a downloaded one) through Playwright.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: /usr/bin/chromium
+
+/usr/bin/chromium:
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
+	  || (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -q \
+	      && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
 
 model: install
 	$(BIN)/confab model prepare

@@ -81,7 +81,9 @@ async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     model_path = model_files.prepare(settings.model_path)
-    generator = await asyncio.to_thread(Generator, model_path, settings.model_name)
+    generator = await asyncio.to_thread(
+        Generator, model_path, settings.model_name, max_batch=settings.worker_concurrency
+    )
     bus = bootstrap.build_bus(settings)
     nc, js = await bootstrap.connect_nats(settings, "confab-worker")
     worker = InferenceWorker(

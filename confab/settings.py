@@ -30,7 +30,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ack_wait_s: float = 30.0
     max_deliver: int = 5
     # Requests one worker answers at once; above 1 only pays with a batching engine.
-    worker_concurrency: int = 1
+    worker_concurrency: int = 8  # sequences one worker's engine decodes together
     drain_grace_s: float = 20.0
     # A request with no outcome this long after it was asked for is published again.
     sweep_after_s: float = 120.0

@@ -58,13 +58,14 @@ class Conversation(Aggregate):
             state["bot_id"] = ""  # v1 conversations were not bound to a bot
 
     class MessagePosted(Aggregate.Event):
-        class_version = 3
+        class_version = 4
         message_id: UUID
         client_msg_id: str
         user_id: str
         text: str
         parsed: dict[str, Any]
-        parent_id: UUID | None
+        parent_id: UUID | None  # None: it follows the newest turn of the branch, unless at_root
+        at_root: bool  # a new first message (an edit of the first one): a branch from the start
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -73,6 +74,10 @@ class Conversation(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["parent_id"] = None  # v2 transcripts were linear: it follows the last turn
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["at_root"] = False  # v3 could not branch from the first message
 
     class ResponseRequested(Aggregate.Event):
         class_version = 2
@@ -107,10 +112,12 @@ class Conversation(Aggregate):
         parsed: dict[str, Any],
         settings: ResponseSettings,
         parent_id: UUID | None = None,
+        at_root: bool = False,
     ) -> tuple[UUID, UUID]:
         """Record the user's message and ask the bot for a response to it, in one save.
 
-        A message follows the current branch, or `parent_id` when it edits an earlier one.
+        A message follows the current branch, or `parent_id` when it edits an earlier one, or
+        starts a branch of its own from the beginning (`at_root`, an edit of the first message).
         """
         self._require_open()
         check_message_text(text)
@@ -119,7 +126,9 @@ class Conversation(Aggregate):
         if settings.bot_id != self.bot_id:
             self._bot_switched(settings.bot_id, user_id)
         message_id = message_id_for(self.id, client_msg_id)
-        self._message_posted(message_id, client_msg_id, user_id, text, parsed, parent_id)
+        self._message_posted(
+            message_id, client_msg_id, user_id, text, parsed, parent_id, at_root and not parent_id
+        )
         response_id = response_id_for(message_id)
         self._request(response_id, message_id, settings)
         return message_id, response_id
@@ -136,7 +145,13 @@ class Conversation(Aggregate):
         """A new version of an earlier message: a sibling branch; the original stays."""
         original = self.turn(message_id, "user")
         return self.post_message(
-            user_id, client_msg_id, text, parsed, settings, parent_id=original.parent_id
+            user_id,
+            client_msg_id,
+            text,
+            parsed,
+            settings,
+            parent_id=original.parent_id,
+            at_root=original.parent_id is None,
         )
 
     def regenerate(self, message_id: UUID, settings: ResponseSettings) -> UUID:
@@ -256,8 +271,9 @@ class Conversation(Aggregate):
         text: str,
         parsed: dict[str, Any],
         parent_id: UUID | None,
+        at_root: bool,
     ) -> None:
-        parent = parent_id if parent_id is not None else self.leaf
+        parent = None if at_root else parent_id if parent_id is not None else self.leaf
         self._append(
             Turn(message_id, "user", text, COMPLETED, self.modified_on, parent, client_msg_id)
         )

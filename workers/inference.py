@@ -94,9 +94,12 @@ class InferenceWorker:
                 continue
             try:
                 msgs = await sub.fetch(batch=room, timeout=1.0)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):  # a batch of >1 times out as asyncio's error
                 continue
             for msg in msgs:
+                if self.stopping.is_set():  # fetched while the stop came: not ours to start
+                    await msg.nak()
+                    continue
                 task = asyncio.create_task(self.handle(msg))
                 self.in_flight[task] = msg
                 task.add_done_callback(self.in_flight.pop)

@@ -53,7 +53,8 @@ async def reset_stream(settings: Settings) -> None:
 
 OPEN_RESPONSES_SQL = """
 SELECT count(*) FILTER (WHERE topic LIKE '%.ResponseRequested')
-     - count(*) FILTER (WHERE topic LIKE '%.ResponseCompleted' OR topic LIKE '%.ResponseFailed')
+     - count(*) FILTER (WHERE topic LIKE '%.ResponseCompleted' OR topic LIKE '%.ResponseFailed'
+                        OR topic LIKE '%.ResponseCancelled')
 FROM confab_events"""
 
 

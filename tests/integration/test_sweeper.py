@@ -34,7 +34,9 @@ def event_names(settings: Settings, conversation_id: uuid.UUID) -> list[str]:
 
 
 @pytest.fixture
-async def lonely(settings: Settings) -> AsyncIterator[tuple[Settings, asyncio.Event, list]]:
+async def lonely(
+    settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Settings, asyncio.Event, list]]:
     """A relay (with its sweeper) and a projector, and no worker yet."""
     own = msgspec.structs.replace(
         settings,
@@ -42,6 +44,7 @@ async def lonely(settings: Settings) -> AsyncIterator[tuple[Settings, asyncio.Ev
         bus_prefix="confabsweep",
         sweep_after_s=1.0,
         sweep_every_s=0.2,
+        **getattr(request, "param", {}),
     )
     reset_database(own)
     await reset_stream(own)
@@ -65,6 +68,8 @@ def post(settings: Settings) -> uuid.UUID:
     return accepted.conversation_id
 
 
+# Re-driven every second until the worker, started late, has loaded its model and answers.
+@pytest.mark.parametrize("lonely", [{"max_redrives": 1000}], indirect=True)
 async def test_a_request_whose_stream_was_lost_is_redriven_from_the_log_and_answered(
     lonely: tuple[Settings, asyncio.Event, list],
 ) -> None:

@@ -147,6 +147,21 @@ def test_an_edit_starts_a_branch_and_keeps_the_original() -> None:
     assert conversation.leaf == edited
 
 
+def test_editing_the_first_message_starts_a_branch_from_the_beginning() -> None:
+    app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    conversation = started()
+    first_msg, first = post(conversation, "c1", "one")
+    conversation.complete_response(first, completion("answer one"))
+    _, second = post(conversation, "c2", "two")
+    conversation.complete_response(second, completion("answer two"))
+    edited_msg, edited = conversation.edit_message(first_msg, "u1", "c3", "uno", {}, SETTINGS)
+    app.save(conversation)
+    for view in (conversation, app.repository.get(conversation.id)):
+        assert view.turn(edited_msg, "user").parent_id is None  # a sibling of the first message
+        assert view.history_before(edited, 10) == [("user", "uno")]
+        assert view.leaf == edited
+
+
 def test_regenerate_adds_an_alternative_response_to_the_same_message() -> None:
     conversation = started()
     message_id, first = post(conversation)

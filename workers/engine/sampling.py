@@ -19,6 +19,15 @@ class SamplingParams:
     top_p: float = 1.0
     repetition_penalty: float = 1.0
 
+    def __post_init__(self) -> None:
+        # As transformers' processors refuse them: a bad value fails its own request only.
+        if not self.temperature >= 0.0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not self.repetition_penalty > 0.0:
+            raise ValueError(f"repetition_penalty must be positive, got {self.repetition_penalty}")
+
     @property
     def greedy(self) -> bool:
         return self.temperature <= 0.0
