@@ -40,8 +40,8 @@ async def lonely(
     """A relay (with its sweeper) and a projector, and no worker yet."""
     own = msgspec.structs.replace(
         settings,
-        db_name="confab_sweep_test",
-        bus_prefix="confabsweep",
+        db_name=f"{settings.db_name}_sweep",
+        bus_prefix=f"{settings.bus_prefix}sweep",
         sweep_after_s=1.0,
         sweep_every_s=0.2,
         **getattr(request, "param", {}),

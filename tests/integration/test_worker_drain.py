@@ -43,7 +43,10 @@ def event_names(settings: Settings, conversation_id: uuid.UUID) -> list[str]:
 async def own(settings: Settings) -> AsyncIterator[tuple[Settings, asyncio.Event, list]]:
     """A relay and a projector on a database of their own; workers are up to each test."""
     mine = msgspec.structs.replace(
-        settings, db_name="confab_drain_test", bus_prefix="confabdrain", sweep_after_s=600.0
+        settings,
+        db_name=f"{settings.db_name}_drain",
+        bus_prefix=f"{settings.bus_prefix}drain",
+        sweep_after_s=600.0,
     )
     reset_database(mine)
     await reset_stream(mine)
