@@ -210,6 +210,8 @@ def run(args: argparse.Namespace) -> None:
         asyncio.run(engine_run(generator, conversations(2), 8, 0.0, "warm-up"))
         for width in widths:
             label = f"engine {name}"
+            if generator.engine.runner.wide_layers is not None:
+                label += " (fp32 wide steps)"
             run = asyncio.run(
                 engine_run(generator, conversations(width), new_tokens, args.gap_ms / 1000, label)
             )

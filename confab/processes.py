@@ -17,7 +17,7 @@ from confab import bootstrap
 from confab.settings import Settings
 from projections.queries import ReadModels
 from workers.engine import model_files
-from workers.engine.generator import Generator
+from workers.engine.generator import Generator, engine_dtype
 from workers.inference import InferenceWorker
 from workers.projector import Projector
 from workers.relay import Relay
@@ -82,7 +82,11 @@ async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     model_path = model_files.prepare(settings.model_path)
     generator = await asyncio.to_thread(
-        Generator, model_path, settings.model_name, max_batch=settings.worker_concurrency
+        Generator,
+        model_path,
+        settings.model_name,
+        max_batch=settings.worker_concurrency,
+        dtype=engine_dtype(settings.engine_dtype),
     )
     bus = bootstrap.build_bus(settings)
     nc, js = await bootstrap.connect_nats(settings, "confab-worker")

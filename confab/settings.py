@@ -31,6 +31,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliver: int = 5
     # Requests one worker answers at once; above 1 only pays with a batching engine.
     worker_concurrency: int = 8  # sequences one worker's engine decodes together
+    engine_dtype: str = "auto"  # auto (bf16; on a CPU with fp32 wide steps), float32, bfloat16
     drain_grace_s: float = 20.0
     # A request with no outcome this long after it was asked for is published again.
     sweep_after_s: float = 120.0
@@ -93,6 +94,7 @@ _ENV = {
     "max_new_tokens": ("CONFAB_MAX_NEW_TOKENS", int),
     "store_threads": ("CONFAB_STORE_THREADS", int),
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
+    "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
     "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),

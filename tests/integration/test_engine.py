@@ -20,6 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from confab.settings import Settings
 from domain.conversation import Completion
 from workers.engine.generator import ChatRequest, Generator
+from workers.engine.runner import Chunk, Runner, StepInput
 
 NEW_TOKENS = 20
 TOPICS = ["the sea", "a cat", "databases", "the moon landing", "bread", "chess", "rust", "rain"]
@@ -184,3 +185,32 @@ async def wait_until_idle(generator: Generator, timeout: float = 10) -> bool:
         idle.set()
         return False
     return True
+
+
+def test_a_bf16_runner_computes_wide_steps_from_an_exact_fp32_copy(model_dir: Path) -> None:
+    """On a CPU without bf16 instructions, wide steps run from fp32 copies of the bf16 weights:
+    the same values, so the same logits within bf16 rounding and the same greedy choices."""
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
+    runner = Runner(model, slots=4, max_len=128, wide_copy=True)
+    assert runner.wide_layers is not None and runner.wide_lm_head is not None
+    assert runner.wide_layers[0].qkv.dtype == torch.float32
+    assert torch.equal(runner.wide_layers[0].qkv.to(torch.bfloat16), runner.layers[0].qkv)
+    assert torch.equal(runner.wide_lm_head.to(torch.bfloat16), runner.lm_head)
+
+    prompts = [list(range(200 + 7 * i, 230 + 7 * i)) for i in range(4)]
+    for slot, prompt in enumerate(prompts):
+        runner.forward(StepInput(chunks=[Chunk(slot, 0, prompt)]))
+    step = StepInput(
+        decode_slots=[0, 1, 2, 3], decode_tokens=[42, 43, 44, 45], decode_positions=[30] * 4
+    )
+    runner.narrow_rows = 8  # four rows: bf16 weights
+    narrow = runner.forward(step)
+    runner.narrow_rows = 1  # four rows: the fp32 copy
+    wide = runner.forward(step)
+    assert narrow.shape == wide.shape == (4, model.config.vocab_size)
+    assert torch.equal(narrow.argmax(-1), wide.argmax(-1))
+    scale = narrow.abs().max()
+    assert (narrow - wide).abs().max() < 0.05 * scale
+    # and a wrong copy would show: the fp32 path from other weights disagrees
+    runner.wide_lm_head = runner.wide_lm_head.roll(1, dims=0)
+    assert not torch.equal(runner.forward(step).argmax(-1), narrow.argmax(-1))

@@ -22,21 +22,30 @@ from workers.engine.engine import Engine, Submission
 from workers.engine.request import ChatRequest
 from workers.engine.sampling import SamplingParams
 
-__all__ = ["ChatRequest", "Generator", "pick_device"]
+__all__ = ["ChatRequest", "Generator", "engine_dtype", "pick_device"]
 
 log = logging.getLogger("confab.engine")
 
 
 def pick_device() -> tuple[str, torch.dtype]:
-    """CUDA in bf16 when a GPU is present, else the CPU in fp32.
+    """CUDA when a GPU is present, else the CPU; bf16 on both.
 
-    fp32 keeps greedy output token-identical to `generate`, batched or not. bf16 is ~2x faster
-    on CPUs with native bf16 dot products (avx512_bf16) but rounds differently once sequences
-    share a batch, so it is the caller's choice (`dtype=torch.bfloat16`), not the default.
+    On a CPU without bf16 instructions the runner keeps an fp32 copy of the weights for wide
+    steps (see runner.py): one or two streams decode ~2x faster than in fp32 and wide batches
+    and long prompts run at fp32 speed. fp32 (`dtype=torch.float32`, CONFAB_ENGINE_DTYPE)
+    keeps greedy output token-identical to fp32 `generate`, batched or not.
     """
     if torch.cuda.is_available():
         return "cuda", torch.bfloat16
-    return "cpu", torch.float32
+    return "cpu", torch.bfloat16
+
+
+def engine_dtype(name: str) -> torch.dtype | None:
+    """A setting's dtype: "auto" (None: the device's default), "float32" or "bfloat16"."""
+    choices = {"auto": None, "float32": torch.float32, "bfloat16": torch.bfloat16}
+    if name not in choices:
+        raise ValueError(f"engine dtype must be one of {', '.join(choices)}, not {name!r}")
+    return choices[name]
 
 
 class Generator:
