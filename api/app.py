@@ -29,6 +29,7 @@ from commands.blobs import BlobStore
 from commands.bus import CommandBus
 from commands.wire import Subjects
 from projections.queries import ReadModels
+from projections.search.port import SearchView
 
 log = logging.getLogger("confab.api")
 MAX_BODY = 8 * 1024 * 1024  # avatars are capped lower by the handlers; this bounds everything
@@ -45,6 +46,7 @@ class ApiParts:
     subjects: Subjects
     model_name: str
     webui_dir: Path | None
+    search: SearchView | None = None
 
 
 @get("/healthz", tags=["operations"])
@@ -58,6 +60,9 @@ def create_app(parts: ApiParts) -> Litestar:
         nc = await parts.connect_nats()
         hub = Hub(nc, parts.subjects)
         await hub.start()
+        if parts.search is not None:
+            await parts.search.open()
+            app.state.update(search=parts.search)
         app.state.update(
             bus=parts.bus,
             hub=hub,
@@ -72,6 +77,8 @@ def create_app(parts: ApiParts) -> Litestar:
             await nc.drain()
             parts.bus.close()
             parts.read.close()
+            if parts.search is not None:
+                await parts.search.close()
 
     route_handlers: list[ControllerRouterHandler] = [
         healthz,

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from projections import read_models, search_view
+from projections import read_models
 from projections.log_events import Event, Handler
 
 NAME = "read_models"
@@ -20,16 +20,13 @@ POSITION_TABLE = """CREATE TABLE IF NOT EXISTS projection_position (
 
 
 def handlers_for(aggregate: str, name: str) -> list[Handler]:
-    """The read tables first, then the search view (it reads the conversation's row)."""
-    found = [
-        read_models.HANDLERS.get((aggregate, name)),
-        search_view.HANDLERS.get((aggregate, name)),
-    ]
-    return [h for h in found if h is not None]
+    """The read tables' handlers (the search view follows the log on its own)."""
+    found = read_models.HANDLERS.get((aggregate, name))
+    return [found] if found is not None else []
 
 
 def create_tables(conn: psycopg.Connection[Any]) -> None:
-    for statement in [POSITION_TABLE, *read_models.SCHEMA, *search_view.SCHEMA]:
+    for statement in [POSITION_TABLE, *read_models.SCHEMA]:
         conn.execute(statement)
 
 
