@@ -15,6 +15,7 @@ from projections import read_models
 from projections.log_events import Event, Handler
 
 NAME = "read_models"
+LIVE_LOCK = 0x726D6C6976  # every live batch and a rebuild's switch: one writer at a time
 POSITION_TABLE = """CREATE TABLE IF NOT EXISTS projection_position (
     name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz DEFAULT now())"""
 
@@ -42,7 +43,12 @@ def apply_batch(
 ) -> int:
     last = None
     with conn.transaction(), conn.cursor() as cur:
+        # A rebuild may have swapped in tables already past part of this batch.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
+        done = position(conn, name)
         for notification_id, event in events:
+            if notification_id <= done:
+                continue
             for handler in handlers_for(event.aggregate, event.name):
                 handler(cur, event)
             last = notification_id

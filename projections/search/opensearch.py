@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from projections.log_events import Event
 from projections.search import analytics_os
+from projections.search.digest import summarize
 from projections.search.documents import Changes, Context, MessageDoc, bot_keys, fold, keys_for
 from projections.search.port import (
     MARK_END,
@@ -34,6 +35,7 @@ from projections.search.port import (
     ReadEvents,
     SearchPage,
     SearchQuery,
+    ViewSummary,
     safe_snippet,
 )
 
@@ -333,11 +335,7 @@ class OpenSearchSearch:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
             old = await self._live_index(conn)
             live = await self._position(conn, old)
-            while (caught_up := await self._position(conn, target)) < live:
-                batch = await read_events(caught_up, live)
-                if not batch:
-                    break
-                await self._apply_in(conn, target, batch)
+            caught_up = await self._catch_up(conn, target, live, read_events)
             await conn.execute(
                 "UPDATE opensearch_indexes SET live = (index = %s),"
                 " position = CASE WHEN index = %s THEN greatest(position, %s) ELSE position END"
@@ -354,6 +352,25 @@ class OpenSearchSearch:
             )
         await self.drop_target(old)
         return max(live, caught_up)
+
+    async def _catch_up(
+        self, conn: psycopg.AsyncConnection[Any], index: str, live: int, read_events: ReadEvents
+    ) -> int:
+        position = await self._position(conn, index)
+        while position < live and (batch := await read_events(position, live)):
+            position = await self._apply_in(conn, index, batch)
+        return position
+
+    async def compare(
+        self, target: str, read_events: ReadEvents
+    ) -> tuple[ViewSummary, ViewSummary]:
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
+            index = await self._live_index(conn)
+            live = await self._position(conn, index)
+            caught_up = await self._catch_up(conn, target, live, read_events)
+            live_docs = await self.documents(index)
+            return summarize(live_docs, live), summarize(await self.documents(target), caught_up)
 
     async def drop_target(self, target: str) -> None:
         await self.client.indices.delete(index=target, ignore_unavailable=True)

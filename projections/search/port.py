@@ -130,6 +130,12 @@ class SearchView(Protocol):
         position it went live at. The old target is dropped."""
         ...
 
+    async def compare(
+        self, target: str, read_events: ReadEvents
+    ) -> tuple[ViewSummary, ViewSummary]:
+        """The live view's summary and the target's, caught up to the same position."""
+        ...
+
     async def drop_target(self, target: str) -> None: ...
 
 

@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from projections.log_events import Event
 from projections.search import analytics_sql
+from projections.search.digest import summarize
 from projections.search.documents import Context, MessageDoc, bot_keys, fold, keys_for
 from projections.search.port import (
     MARK_END,
@@ -30,6 +31,7 @@ from projections.search.port import (
     ReadEvents,
     SearchPage,
     SearchQuery,
+    ViewSummary,
     safe_snippet,
 )
 
@@ -182,6 +184,23 @@ def _doc(r: dict[str, Any]) -> MessageDoc:
     )
 
 
+async def _documents(conn: psycopg.AsyncConnection[Any]) -> list[MessageDoc]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT message_id, conversation_id, user_id, bot_id, bot_name, role, text,"
+            " created_at, tokens, latency_ms, feedback, version FROM search_messages"
+        )
+        return [_doc(r) for r in await cur.fetchall()]
+
+
+async def _catch_up(conn: psycopg.AsyncConnection[Any], live: int, read_events: ReadEvents) -> int:
+    """Apply the log up to the live position to the view on the connection's search_path."""
+    position = await _position(conn)
+    while position < live and (batch := await read_events(position, live)):
+        position = await apply_in(conn, batch)
+    return position
+
+
 class PostgresSearch:
     engine = "postgres"
 
@@ -237,13 +256,18 @@ class PostgresSearch:
     async def documents(self, target: str | None = None) -> list[MessageDoc]:
         async with self.pool.connection() as conn, conn.transaction():
             await _set_path(conn, target or LIVE)
-            async with conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(
-                    "SELECT message_id, conversation_id, user_id, bot_id, bot_name, role, text,"
-                    " created_at, tokens, latency_ms, feedback, version FROM search_messages"
-                )
-                rows = await cur.fetchall()
-        return [_doc(r) for r in rows]
+            return await _documents(conn)
+
+    async def compare(
+        self, target: str, read_events: ReadEvents
+    ) -> tuple[ViewSummary, ViewSummary]:
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
+            await _set_path(conn, LIVE)
+            live, live_docs = await _position(conn), await _documents(conn)
+            await _set_path(conn, target)
+            caught_up = await _catch_up(conn, live, read_events)
+            return summarize(live_docs, live), summarize(await _documents(conn), caught_up)
 
     async def create_target(self) -> str:
         target = f"replay_search_{time.time_ns()}"
@@ -261,11 +285,7 @@ class PostgresSearch:
             await _set_path(conn, LIVE)
             live = await _position(conn)
             await _set_path(conn, target)
-            while (caught_up := await _position(conn)) < live:
-                batch = await read_events(caught_up, live)
-                if not batch:
-                    break
-                await apply_in(conn, batch)
+            caught_up = await _catch_up(conn, live, read_events)
             await conn.execute(
                 "UPDATE search_position SET position = greatest(position, %s)", (live,)
             )
