@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from api.accounts.controllers import AuthController, MeController
 from api.admin.controllers import AdminController
+from api.analytics.controllers import AnalyticsController
 from api.blobs import blob
 from api.bots.controllers import BotController
 from api.conversations.controllers import ConversationController
@@ -24,6 +25,7 @@ from api.hub import Hub
 from api.openai.controllers import OpenAIController
 from api.schemas import Health
 from api.search.controllers import SearchController
+from api.status.controllers import StatusController
 from api.ws import chat_socket
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
@@ -91,6 +93,8 @@ def create_app(parts: ApiParts) -> Litestar:
         AdminController,
         OpenAIController,
         SearchController,
+        StatusController,
+        AnalyticsController,
     ]
     if parts.webui_dir is not None:
         route_handlers.append(
