@@ -56,6 +56,10 @@ SCHEMA = [
         one boolean PRIMARY KEY DEFAULT true CHECK (one), position bigint NOT NULL)""",
     "INSERT INTO search_position (position) VALUES (0) ON CONFLICT DO NOTHING",
 ]
+# A rebuild fills its tables first and builds these once at the end: much faster than
+# keeping a GIN index up to date row by row.
+DEFERRED = [s for s in SCHEMA if "USING gin" in s or "(user_id, created_at)" in s]
+DEFERRED += [s for s in SCHEMA if "search_messages_time " in s]
 
 
 def create_tables(conn: psycopg.Connection[Any], schema: str = LIVE) -> None:
@@ -75,16 +79,19 @@ def create_tables(conn: psycopg.Connection[Any], schema: str = LIVE) -> None:
     conn.execute("RESET search_path")
 
 
-_UPSERT = (
-    "INSERT INTO search_messages (message_id, conversation_id, user_id, bot_id, bot_name, role,"
-    " text, created_at, tokens, latency_ms, feedback, terms, version)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (message_id) DO UPDATE SET bot_id = EXCLUDED.bot_id,"
-    " bot_name = EXCLUDED.bot_name, role = EXCLUDED.role, text = EXCLUDED.text,"
-    " created_at = EXCLUDED.created_at, tokens = EXCLUDED.tokens,"
-    " latency_ms = EXCLUDED.latency_ms, feedback = EXCLUDED.feedback, terms = EXCLUDED.terms,"
-    " version = EXCLUDED.version"
-)
+# One statement a batch: each column as an array (terms as space-separated words).
+UPSERT = """
+INSERT INTO search_messages (message_id, conversation_id, user_id, bot_id, bot_name, role, text,
+    created_at, tokens, latency_ms, feedback, terms, version)
+SELECT m, c, u, b, bn, r, t, at, tk, l, f, string_to_array(tm, ' '), v
+FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+    %s::timestamptz[], %s::int[], %s::float8[], %s::int[], %s::text[], %s::bigint[])
+    AS d(m, c, u, b, bn, r, t, at, tk, l, f, tm, v)
+ON CONFLICT (message_id) DO UPDATE SET bot_id = EXCLUDED.bot_id, bot_name = EXCLUDED.bot_name,
+    role = EXCLUDED.role, text = EXCLUDED.text, created_at = EXCLUDED.created_at,
+    tokens = EXCLUDED.tokens, latency_ms = EXCLUDED.latency_ms, feedback = EXCLUDED.feedback,
+    terms = EXCLUDED.terms, version = EXCLUDED.version
+"""
 
 SEARCH_SQL = """
 SELECT message_id, conversation_id, bot_id, bot_name, role, created_at,
@@ -102,7 +109,7 @@ LIMIT %(limit)s OFFSET %(offset)s
 HEADLINE = f"StartSel={MARK_START},StopSel={MARK_END},MaxFragments=2,MaxWords=24,MinWords=8"
 
 
-def _row(doc: MessageDoc) -> tuple[Any, ...]:
+def row_of(doc: MessageDoc) -> tuple[Any, ...]:
     return (
         doc.message_id,
         doc.conversation_id,
@@ -115,9 +122,14 @@ def _row(doc: MessageDoc) -> tuple[Any, ...]:
         doc.tokens,
         doc.latency_ms,
         doc.feedback,
-        doc.terms,
+        " ".join(doc.terms),
         doc.version,
     )
+
+
+def columns(docs: list[MessageDoc]) -> list[list[Any]]:
+    """The documents as one list per column, for UPSERT."""
+    return [list(column) for column in zip(*(row_of(d) for d in docs), strict=True)]
 
 
 async def _set_path(conn: psycopg.AsyncConnection[Any], schema: str) -> None:
@@ -153,7 +165,8 @@ async def apply_in(conn: psycopg.AsyncConnection[Any], events: Sequence[Event]) 
                 "DELETE FROM search_messages WHERE conversation_id = ANY(%s::uuid[])",
                 (list(changes.dropped),),
             )
-        await cur.executemany(_UPSERT, [_row(d) for d in changes.docs.values()])
+        if changes.docs:
+            await cur.execute(UPSERT, columns(list(changes.docs.values())))
         await cur.executemany(
             "UPDATE search_messages SET feedback = %s, version = %s WHERE message_id = %s",
             [(rating, version, mid) for mid, (rating, version) in changes.ratings.items()],
@@ -261,6 +274,7 @@ class PostgresSearch:
     async def compare(
         self, target: str, read_events: ReadEvents
     ) -> tuple[ViewSummary, ViewSummary]:
+        await self._build_indexes(target)
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
             await _set_path(conn, LIVE)
@@ -275,11 +289,19 @@ class PostgresSearch:
             await conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(target)))
             await _set_path(conn, target)
             for statement in SCHEMA:
-                await conn.execute(statement)
+                if statement not in DEFERRED:
+                    await conn.execute(statement)
         return target
+
+    async def _build_indexes(self, target: str) -> None:
+        async with self.pool.connection() as conn, conn.transaction():
+            await _set_path(conn, target)
+            for statement in DEFERRED:
+                await conn.execute(statement)
 
     async def switch(self, target: str, read_events: ReadEvents) -> int:
         retired = f"retired_{target}"
+        await self._build_indexes(target)
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
             await _set_path(conn, LIVE)

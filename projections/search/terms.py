@@ -10,7 +10,7 @@ import re
 
 MAX_TERMS = 64  # per message: a pasted log should not dominate the statistics
 MIN_LENGTH = 3
-_WORD = re.compile(r"[^\W\d_][\w']*[^\W_]|[^\W\d_]", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_](?:[\w']*[^\W_])?")  # starts with a letter, ends with no '_
 
 _STOP_TEXT = """
 a about above after again against all also am an and any are as at be because been before
@@ -30,10 +30,9 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 def terms_of(text: str) -> list[str]:
     """Distinct lower-case words of a text, without stop words, in order of first use."""
     seen: dict[str, None] = {}
-    for match in _WORD.finditer(text.lower()):
-        word = match.group().strip("'")
-        if len(word) >= MIN_LENGTH and word not in STOP_WORDS:
-            seen.setdefault(word, None)
+    for word in _WORD.findall(text.lower()):
+        if len(word) >= MIN_LENGTH and word not in STOP_WORDS and word not in seen:
+            seen[word] = None
             if len(seen) == MAX_TERMS:
                 break
     return list(seen)
