@@ -212,7 +212,7 @@ async def main() -> None:
         "history_events": events,
         "history_write_events_per_s": round(events / seconds),
     }
-    pg = postgres.PostgresSearch(settings.conninfo(), size=2)
+    pg = postgres.PostgresSearch(settings.conninfo(), size=4)
     await pg.open()
     report["postgres"] = await measure(pg, reader, args)
     await pg.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-import psycopg
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 from projections.search.port import Analytics, AnalyticsQuery, BotVolume, Day
 
@@ -40,19 +41,18 @@ GROUP BY term ORDER BY n DESC, term LIMIT %(top)s"""
 
 
 async def _rows(
-    conn: psycopg.AsyncConnection[Any], query: str, params: dict[str, Any]
+    pool: AsyncConnectionPool, query: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return list(await cur.fetchall())
 
 
-async def analytics(conn: psycopg.AsyncConnection[Any], query: AnalyticsQuery) -> Analytics:
+async def analytics(pool: AsyncConnectionPool, query: AnalyticsQuery) -> Analytics:
+    """The four aggregations run at once, each on a connection of its own."""
     params = {"since": query.since, "until": query.until, "top": query.top_terms}
-    totals = (await _rows(conn, TOTALS, params))[0]
-    days = await _rows(conn, DAYS, params)
-    bots = await _rows(conn, BOTS, params)
-    terms = await _rows(conn, TERMS, params)
+    found = await asyncio.gather(*(_rows(pool, q, params) for q in (TOTALS, DAYS, BOTS, TERMS)))
+    (totals,), days, bots, terms = found
     return Analytics(
         messages=totals["messages"],
         active_users=totals["active_users"],

@@ -263,8 +263,7 @@ class PostgresSearch:
         return SearchPage(int(rows[0]["total"]) if rows else 0, hits)
 
     async def analytics(self, query: AnalyticsQuery) -> Analytics:
-        async with self.pool.connection() as conn:
-            return await analytics_sql.analytics(conn, query)
+        return await analytics_sql.analytics(self.pool, query)
 
     async def documents(self, target: str | None = None) -> list[MessageDoc]:
         async with self.pool.connection() as conn, conn.transaction():
