@@ -41,6 +41,10 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="roles")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("email")
+    replay = sub.add_parser("replay", help="rebuild views from the event log, or --check them")
+    replay.add_argument("view", nargs="?", choices=["search", "read-models", "all"], default="all")
+    replay.add_argument("--check", action="store_true", help="compare a rebuild with the live view")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
     return root
 
 
@@ -151,6 +155,12 @@ def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import replaying
+
+    return replaying.run(settings, args)
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -163,4 +173,5 @@ COMMANDS: dict[str, Command] = {
     "user": _operator_action,
     "token": _operator_action,
     "admin": _operator_action,
+    "replay": _replay,
 }
