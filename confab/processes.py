@@ -111,6 +111,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         max_deliver=settings.max_deliver,
         concurrency=settings.worker_concurrency,
         drain_grace_s=settings.drain_grace_s,
+        titles=settings.generate_titles,
     )
     worker.stopping = stop_event(stop)
     try:

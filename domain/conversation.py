@@ -99,6 +99,8 @@ class Conversation(Aggregate):
         self.title = title
         self.bot_id = bot_id
         self.deleted = False
+        self.titled_by_user = False  # a user's own title is never replaced by a generated one
+        self.title_generated = False
         self.turns: list[Turn] = []
         self.leaf: UUID | None = None  # the newest turn of the branch being continued
 
@@ -198,6 +200,13 @@ class Conversation(Aggregate):
     def rename(self, title: str, by: str) -> None:
         self._require_open()
         self._renamed(check_title(title), by)
+
+    def generate_title(self, title: str, model: str) -> bool:
+        """The model's title for the first exchange, once; a user's own title stays."""
+        if self.deleted or self.titled_by_user or self.title_generated:
+            return False
+        self._title_generated(check_title(title), model)
+        return True
 
     def delete(self, by: str) -> None:
         if not self.deleted:
@@ -340,6 +349,12 @@ class Conversation(Aggregate):
     @event("Renamed")
     def _renamed(self, title: str, by: str) -> None:
         self.title = title
+        self.titled_by_user = True
+
+    @event("TitleGenerated")
+    def _title_generated(self, title: str, model: str) -> None:
+        self.title = title
+        self.title_generated = True
 
     @event("Deleted")
     def _deleted(self, by: str) -> None:

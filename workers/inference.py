@@ -30,6 +30,7 @@ from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
 from workers.engine.generator import ChatRequest, Generator
 from workers.stops import StopMatcher
+from workers.titles import write_title
 
 log = logging.getLogger("confab.worker")
 
@@ -56,6 +57,7 @@ class InferenceWorker:
         max_deliver: int,
         concurrency: int = 1,
         drain_grace_s: float = 20.0,
+        titles: bool = False,
     ) -> None:
         self.bus, self.nc, self.js, self.subjects = bus, nc, js, subjects
         self.generator = generator
@@ -65,6 +67,7 @@ class InferenceWorker:
         self.max_deliver = max_deliver
         self.concurrency = concurrency
         self.drain_grace_s = drain_grace_s
+        self.titles = titles  # name a new chat after its first reply
         self.stopping = asyncio.Event()
         self.completed = 0
         self.in_flight: dict[asyncio.Task[None], Msg] = {}
@@ -184,12 +187,30 @@ class InferenceWorker:
         finally:
             self.generating.pop(str(response_id), None)
         # If it was stopped, or another delivery finished it meanwhile, the first outcome stands.
+        stored = False
         with contextlib.suppress(ResponseAlreadyFinished):
             await self.bus.complete_response(
                 CompleteResponse(conversation_id, response_id, completion)
             )
+            stored = True
         await msg.ack()
         self.completed += 1
+        if stored and self.titles and len(request.history) == 1 and completion.text:
+            await self._title(conversation_id, request.history[0][1], completion.text)
+
+    async def _title(self, conversation_id: UUID, question: str, answer: str) -> None:
+        """A title for a new chat; a failure here never touches the stored reply."""
+        try:
+            await write_title(
+                self.generator,
+                self.bus,
+                conversation_id,
+                question,
+                answer,
+                self.generator.model_name,
+            )
+        except Exception:
+            log.exception("writing a title for %s failed", conversation_id)
 
     async def _generate(
         self,
