@@ -20,7 +20,31 @@ _EDGES = "\"'“”‘’`*#_.:;,!- \t"
 _SENTENCE_END = re.compile(r"[.!?;](\s|$)")
 # Words a cut-off title should not end on ("Sorting lists in Python is").
 _DANGLING = frozenset(
-    "a an the and or but of to in on for with from by at as is are was were be can how".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "can",
+        "how",
+    ]
 )
 
 
