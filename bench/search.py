@@ -228,21 +228,21 @@ async def main() -> None:
         "history_events": events,
         "history_write_events_per_s": round(events / seconds),
     }
-    pg = postgres.PostgresSearch(settings.conninfo(), size=4)
-    await pg.open()
-    report["postgres"] = await measure(pg, reader, args)
-    await pg.close()
-    with OsmemServer.start(japanese=False) as server:
-        os_view = opensearch.OpenSearchSearch(
-            server.url, settings.search_alias, settings.conninfo()
-        )
-        await os_view.open()
-        report["opensearch_osmem"] = await measure(os_view, reader, args)
-        await os_view.close()
+    if "postgres" in engines:
+        pg = postgres.PostgresSearch(settings.conninfo(), size=4)
+        await pg.open()
+        report["postgres"] = await measure(pg, reader, args)
+        await pg.close()
+    if "opensearch" in engines:
+        with OsmemServer.start(japanese=False) as server:
+            alias, conninfo = settings.search_alias, settings.conninfo()
+            os_view = opensearch.OpenSearchSearch(server.url, alias, conninfo)
+            await os_view.open()
+            report["opensearch_osmem"] = await measure(os_view, reader, args)
+            await os_view.close()
     store.close()
     report["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+    save(report)
     print(f"wrote {RESULTS / 'search.json'}")
 
 
