@@ -41,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="roles")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("email")
+    imports = sub.add_parser("import", help="import conversations from elsewhere")
+    imports.add_argument("format", choices=["chatgpt"])
+    imports.add_argument("file", help="conversations.json or the export's .zip")
+    imports.add_argument("--user", required=True, help="e-mail of the user they belong to")
+    imports.add_argument("--dry-run", action="store_true", help="read and count; record nothing")
     return root
 
 
@@ -151,6 +156,14 @@ def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from confab.importing import import_chatgpt
+
+    return import_chatgpt(settings, Path(args.file), args.user, args.dry_run)
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -163,4 +176,5 @@ COMMANDS: dict[str, Command] = {
     "user": _operator_action,
     "token": _operator_action,
     "admin": _operator_action,
+    "import": _import,
 }

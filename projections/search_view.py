@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.log_events import Cursor, Event, Handler
+from projections.log_events import Cursor, Event, Handler, as_of
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS search_messages (
@@ -56,6 +56,7 @@ def message_posted(cur: Cursor, e: Event) -> None:
 
 
 def turn_recorded(cur: Cursor, e: Event) -> None:
+    e = as_of(e, "at")  # an imported turn is found at the time it was written
     _index(cur, e, e.data["turn_id"], e.data["role"], _bot_of_conversation(cur, e.aggregate_id))
 
 
