@@ -42,10 +42,13 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("email")
     imports = sub.add_parser("import", help="import conversations from elsewhere")
-    imports.add_argument("format", choices=["chatgpt"])
-    imports.add_argument("file", help="conversations.json or the export's .zip")
+    imports.add_argument("format", choices=["chatgpt", "sharegpt"])
+    imports.add_argument("file", help="conversations.json or the export's .zip; a ShareGPT .json")
     imports.add_argument("--user", required=True, help="e-mail of the user they belong to")
     imports.add_argument("--dry-run", action="store_true", help="read and count; record nothing")
+    imports.add_argument(
+        "--allow-truncated", action="store_true", help="sharegpt: a file cut off at the end"
+    )
     return root
 
 
@@ -159,9 +162,11 @@ def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from confab.importing import import_chatgpt
+    from confab.importing import import_file
 
-    return import_chatgpt(settings, Path(args.file), args.user, args.dry_run)
+    return import_file(
+        settings, args.format, Path(args.file), args.user, args.dry_run, args.allow_truncated
+    )
 
 
 COMMANDS: dict[str, Command] = {

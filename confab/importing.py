@@ -1,4 +1,4 @@
-"""`confab import chatgpt FILE --user EMAIL`: a ChatGPT export into a user's history, with progress.
+"""`confab import chatgpt|sharegpt FILE --user EMAIL`: history from elsewhere, with progress.
 
 The whole file is read and checked before anything is recorded, so a bad file records nothing.
 Interrupting it is safe: what was saved stays, and running it again records only the rest.
@@ -16,14 +16,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from commands import accounts
 from commands.chatgpt_export import load_export
 from commands.imports import Advance, Export, ImportReport, import_export
+from commands.sharegpt_export import load_sharegpt
 from confab import bootstrap
 from confab.settings import Settings
 from domain.errors import DomainError
 
 
-def import_chatgpt(settings: Settings, path: Path, email: str, dry_run: bool = False) -> int:
+def import_file(
+    settings: Settings,
+    kind: str,
+    path: Path,
+    email: str,
+    dry_run: bool = False,
+    allow_truncated: bool = False,
+) -> int:
+    """Import a `chatgpt` export or a `sharegpt` file for the user with this e-mail address."""
     try:
-        export = load_export(path)
+        export = load_sharegpt(path, allow_truncated) if kind == "sharegpt" else load_export(path)
     except DomainError as exc:
         print(f"confab: {exc.message}", file=sys.stderr)
         return 1

@@ -124,3 +124,23 @@ async def test_bad_files_and_unknown_users_are_refused_and_record_nothing(
     assert "No file" in results[2][2]
     assert "nobody@example.com" in results[3][2]
     assert stack.event_count() == before
+
+
+async def test_a_sharegpt_file_is_imported_once_as_linear_conversations(stack: Stack) -> None:
+    hal = await stack.register()
+    sharegpt = FIXTURE.parent.parent / "sharegpt" / "sharegpt.json"
+
+    first = await confab(stack, "import", "sharegpt", str(sharegpt), "--user", hal.email)
+    recorded = stack.event_count()
+    again = await confab(stack, "import", "sharegpt", str(sharegpt), "--user", hal.email)
+
+    assert first[0] == 0 and "2 conversations added" in first[1], first[2]
+    assert again[0] == 0 and "2 already here" in again[1], again[2]
+    assert stack.event_count() == recorded
+    await caught_up(stack)
+    listed = await conversations(stack, hal)
+    knots = listed["Which knot should I use to tie a boat to a cleat?"]
+    assert knots["message_count"] == 4
+    body = await transcript(stack, hal, knots["id"])
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert body["leaf_id"] == body["messages"][-1]["id"]
