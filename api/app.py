@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from api.accounts.controllers import AuthController, MeController
 from api.admin.controllers import AdminController
+from api.analytics.controllers import AnalyticsController
 from api.blobs import blob
 from api.bots.controllers import BotController
 from api.conversations.controllers import ConversationController
@@ -24,11 +25,13 @@ from api.hub import Hub
 from api.openai.controllers import OpenAIController
 from api.schemas import Health
 from api.search.controllers import SearchController
+from api.status.controllers import StatusController
 from api.ws import chat_socket
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
 from commands.wire import Subjects
 from projections.queries import ReadModels
+from projections.search.port import SearchView
 
 log = logging.getLogger("confab.api")
 MAX_BODY = 8 * 1024 * 1024  # avatars are capped lower by the handlers; this bounds everything
@@ -45,6 +48,7 @@ class ApiParts:
     subjects: Subjects
     model_name: str
     webui_dir: Path | None
+    search: SearchView | None = None
 
 
 @get("/healthz", tags=["operations"])
@@ -58,6 +62,9 @@ def create_app(parts: ApiParts) -> Litestar:
         nc = await parts.connect_nats()
         hub = Hub(nc, parts.subjects)
         await hub.start()
+        if parts.search is not None:
+            await parts.search.open()
+            app.state.update(search=parts.search)
         app.state.update(
             bus=parts.bus,
             hub=hub,
@@ -72,6 +79,8 @@ def create_app(parts: ApiParts) -> Litestar:
             await nc.drain()
             parts.bus.close()
             parts.read.close()
+            if parts.search is not None:
+                await parts.search.close()
 
     route_handlers: list[ControllerRouterHandler] = [
         healthz,
@@ -84,6 +93,8 @@ def create_app(parts: ApiParts) -> Litestar:
         AdminController,
         OpenAIController,
         SearchController,
+        StatusController,
+        AnalyticsController,
     ]
     if parts.webui_dir is not None:
         route_handlers.append(

@@ -39,7 +39,7 @@ from commands.routing import BotChoice, find_by_mention
 from domain.errors import BotNotFound, DomainError
 from domain.user import User
 from projections.queries import ReadModels
-from projections.search_view import SearchQuery
+from projections.search.port import SearchQuery, SearchView
 
 log = logging.getLogger("confab.ws")
 
@@ -108,6 +108,7 @@ async def chat_socket(socket: Socket) -> None:
         return
     await socket.accept()
     session = ChatSession(socket.app.state.bus, socket.app.state.hub, socket.app.state.read, user)
+    session.search = socket.app.state.search
     writer = asyncio.create_task(_write(socket, session.outbox))
     try:
         while True:
@@ -133,6 +134,7 @@ class ChatSession:
     def __init__(self, bus: CommandBus, hub: Hub, read: ReadModels, user: User) -> None:
         self.bus, self.hub, self.read, self.user = bus, hub, read, user
         self.outbox: Outbox = asyncio.Queue()
+        self.search: SearchView | None = None
 
     async def handle(self, raw: str | bytes) -> None:
         client_msg_id = None
@@ -252,19 +254,22 @@ class ChatSession:
         )
 
     async def _search(self, notice: NoticeFrame, text: str) -> None:
-        rows, total = await self.bus.run(
-            self.read.search, SearchQuery(user_id=str(self.user.id), text=text, limit=10)
+        assert self.search is not None
+        found = await self.search.search(
+            SearchQuery(user_id=str(self.user.id), text=text, limit=10)
         )
         results = [
             {
-                "conversation_id": str(r["conversation_id"]),
-                "message_id": str(r["message_id"]),
-                "role": r["role"],
-                "snippet": r["snippet"],
+                "conversation_id": hit.conversation_id,
+                "message_id": hit.message_id,
+                "role": hit.role,
+                "snippet": hit.snippet,
+                "bot_name": hit.bot_name,
+                "at": hit.at.isoformat(),
             }
-            for r in rows
+            for hit in found.hits
         ]
-        summary = f"{total} message(s) match {text!r}." if text else "Search for what?"
+        summary = f"{found.total} message(s) match {text!r}." if text else "Search for what?"
         self.outbox.put_nowait(msgspec.structs.replace(notice, text=summary, results=results))
 
 

@@ -21,6 +21,7 @@ from workers.engine.generator import Generator, engine_dtype
 from workers.inference import InferenceWorker
 from workers.projector import Projector
 from workers.relay import Relay
+from workers.search_projector import SearchProjector
 from workers.sweeper import Sweeper
 
 log = logging.getLogger("confab")
@@ -69,14 +70,22 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
 
 
 async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The read-model projector and, beside it, the search projector (each its own position)."""
     bus = bootstrap.build_bus(settings)
     projector = Projector(bus, settings.conninfo())
     projector.stopping = stop_event(stop)
+    view = bootstrap.build_search_view(settings, size=2)
+    await view.open()
+    search = SearchProjector(bus, settings.conninfo(), view)
+    search.stopping = projector.stopping
     try:
-        await projector.run()
+        await asyncio.gather(projector.run(), search.run())
     finally:
+        await view.close()
         bus.close()
-        log.info("projector stopped after %d events", projector.handled)
+        log.info(
+            "projector stopped after %d events (search: %d)", projector.handled, search.handled
+        )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -130,6 +139,7 @@ async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None
             subjects=Subjects(settings.bus_prefix),
             model_name=settings.model_name,
             webui_dir=webui,
+            search=bootstrap.build_search_view(settings),
         )
     )
     config = uvicorn.Config(

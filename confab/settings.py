@@ -38,6 +38,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sweep_every_s: float = 10.0
     max_redrives: int = 3
     log_level: str = "INFO"
+    # The search view: PostgreSQL full-text search unless an OpenSearch URL is given.
+    opensearch_url: str = ""
 
     @property
     def model_path(self) -> Path:
@@ -64,6 +66,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_MAX_OVERFLOW": "0",
             "CREATE_TABLE": "yes" if create_tables else "no",
         }
+
+    @property
+    def search_alias(self) -> str:
+        """The OpenSearch alias of the live message index (one per bus prefix)."""
+        return f"{self.bus_prefix}-messages"
 
     def conninfo(self, db_name: str | None = None) -> str:
         parts: dict[str, str | int] = {
@@ -99,6 +106,7 @@ _ENV = {
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
+    "opensearch_url": ("OPENSEARCH_URL", str),
 }
 
 

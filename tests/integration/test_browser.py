@@ -126,10 +126,14 @@ async def edit_into_branch(page: Page) -> None:
 
 async def raw_html_is_text(page: Page, attack: str) -> None:
     """Raw HTML in a message is shown as text: nothing runs."""
+    replies = page.locator(".msg.assistant")
+    earlier = await replies.count()
     await send(page, attack)
     await expect(page.locator(".msg.user").last).to_contain_text(attack)
     assert await page.locator("#transcript img[src=x]").count() == 0
-    await expect(page.locator(".msg.assistant").last).to_have_attribute(
+    # Its own reply, not the one before it (the new one appears once the message is accepted).
+    await expect(replies).to_have_count(earlier + 1, timeout=REPLY_TIMEOUT_MS)
+    await expect(replies.nth(earlier)).to_have_attribute(
         "data-status", "complete", timeout=REPLY_TIMEOUT_MS
     )
 

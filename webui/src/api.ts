@@ -127,7 +127,7 @@ export class ApiError extends Error {
 /** Fired when a call comes back 401: the app shows the login page. */
 export const UNAUTHORIZED_EVENT = "confab:unauthorized";
 
-async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
   const init: RequestInit = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body instanceof FormData) {
     init.body = body;

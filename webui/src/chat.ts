@@ -7,6 +7,7 @@ import { avatar, clear, copyButton, h, icon, ICONS, toast, uuid } from "./dom";
 import { topbar } from "./layout";
 import { renderMarkdown } from "./render";
 import { socket, type ConnState, type ControlFrame, type EditFrame, type SendFrame, type ServerFrame } from "./socket";
+import { hitHref, focusTurnFromHash, snippetNode } from "./search";
 import { store } from "./state";
 
 type Status = "streaming" | "complete" | "failed" | "cancelled";
@@ -528,6 +529,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       syncReply(view, t);
     }
     if (t.role === "user") view.el.dataset.messageId = t.id;
+    view.el.dataset.turnId = t.id;
     views.set(t.id, view);
     return view;
   };
@@ -602,6 +604,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       views.delete(from);
       views.set(to, view);
       view.el.dataset.messageId = to;
+      view.el.dataset.turnId = to;
     }
   };
 
@@ -822,6 +825,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       render();
       flushEarly();
       scrollToBottom(true);
+      focusTurnFromHash(transcript);
       // Replies still being written stream here from now on (no polling).
       if (pendingReplies().length) watch();
     } catch (err) {
@@ -1039,7 +1043,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
         ? h(
             "ul",
             { class: "search-results" },
-            results.map((r) => h("li", null, h("a", { href: `#/chat/${r.conversation_id}` }, r.title || "Untitled chat"))),
+            results.map((r) => h("li", null, h("a", { href: hitHref(r.conversation_id, r.message_id) }, snippetNode(r.snippet)))),
           )
         : null;
       addNotice(frame.text, "search", list ?? undefined);

@@ -48,7 +48,7 @@ export type ServerFrame =
       client_msg_id?: string;
       conversation_id?: string;
       bot_id?: string;
-      results?: { conversation_id: string; title: string }[];
+      results?: { conversation_id: string; message_id: string; role: string; snippet: string; bot_name?: string; at?: string }[];
     }
   | {
       type: "error";
