@@ -167,6 +167,8 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     from confab import replaying
 
     return replaying.run(settings, args)
+
+
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
