@@ -21,6 +21,7 @@ bench: install webui model
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.imports
 
 install: $(STAMP)
 

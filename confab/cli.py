@@ -45,6 +45,14 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("view", nargs="?", choices=["search", "read-models", "all"], default="all")
     replay.add_argument("--check", action="store_true", help="compare a rebuild with the live view")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    imports = sub.add_parser("import", help="import conversations from elsewhere")
+    imports.add_argument("format", choices=["chatgpt", "sharegpt"])
+    imports.add_argument("file", help="conversations.json or the export's .zip; a ShareGPT .json")
+    imports.add_argument("--user", required=True, help="e-mail of the user they belong to")
+    imports.add_argument("--dry-run", action="store_true", help="read and count; record nothing")
+    imports.add_argument(
+        "--allow-truncated", action="store_true", help="sharegpt: a file cut off at the end"
+    )
     return root
 
 
@@ -161,6 +169,16 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return replaying.run(settings, args)
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from confab.importing import import_file
+
+    return import_file(
+        settings, args.format, Path(args.file), args.user, args.dry_run, args.allow_truncated
+    )
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -174,4 +192,5 @@ COMMANDS: dict[str, Command] = {
     "token": _operator_action,
     "admin": _operator_action,
     "replay": _replay,
+    "import": _import,
 }

@@ -57,3 +57,9 @@ class NotAllowed(DomainError):
 
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
+
+
+class ImportRejected(DomainError):
+    """A file to import is not what it claims to be; nothing of it was recorded."""
+
+    code = "import_rejected"
