@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from confab.settings import Settings, load_settings
 
@@ -41,7 +42,22 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="roles")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("email")
+    _add_dataset_parsers(sub)
     return root
+
+
+def _add_dataset_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dataset = sub.add_parser("dataset", help="training datasets from the log")
+    dataset.add_argument("action", choices=["build"])
+    dataset.add_argument("--out", type=Path, default=None, help="default: data/datasets/log-N")
+    dataset.add_argument("--until", default=None, help="a log position or an ISO time")
+    dataset.add_argument("--only-liked", action="store_true")
+    dataset.add_argument("--keep-disliked", action="store_true")
+    dataset.add_argument("--min-chars", type=int, default=1, help="shortest response kept")
+    dataset.add_argument("--no-dedup", action="store_true")
+    dataset.add_argument("--no-imported", action="store_true")
+    dataset.add_argument("--heldout-percent", type=int, default=10)
+    dataset.add_argument("--shard-rows", type=int, default=10_000)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +167,42 @@ def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import bootstrap
+    from projections.datasets import Filters
+    from workers.dataset_build import Until, build
+
+    try:
+        until = Until.parse(args.until)
+    except ValueError as exc:
+        print(f"confab: {exc}", file=sys.stderr)
+        return 2
+    filters = Filters(
+        only_liked=args.only_liked,
+        drop_disliked=not args.keep_disliked,
+        min_response_chars=args.min_chars,
+        deduplicate=not args.no_dedup,
+        include_imported=not args.no_imported,
+        heldout_percent=args.heldout_percent,
+        max_history_turns=settings.max_history_turns,
+    )
+    bootstrap.ensure_database(settings)
+    store = bootstrap.build_store(settings)
+    try:
+        folder, manifest = build(
+            store, args.out, settings.data_dir, filters, until, shard_rows=args.shard_rows
+        )
+    finally:
+        store.close()
+    counts = manifest["counts"]
+    print(
+        f"dataset at {folder}: {counts['examples']} examples "
+        f"({counts['train']} train, {counts['heldout']} held out), "
+        f"log positions {manifest['positions']['from']}..{manifest['positions']['until']}"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -163,4 +215,5 @@ COMMANDS: dict[str, Command] = {
     "user": _operator_action,
     "token": _operator_action,
     "admin": _operator_action,
+    "dataset": _dataset,
 }

@@ -56,6 +56,7 @@ class InferenceWorker:
         max_deliver: int,
         concurrency: int = 1,
         drain_grace_s: float = 20.0,
+        model_version: str = "base",
     ) -> None:
         self.bus, self.nc, self.js, self.subjects = bus, nc, js, subjects
         self.generator = generator
@@ -69,6 +70,7 @@ class InferenceWorker:
         self.completed = 0
         self.in_flight: dict[asyncio.Task[None], Msg] = {}
         self.generating: dict[str, ChatRequest] = {}  # response id -> its running request
+        self.model_version = model_version  # recorded on every response it writes
 
     async def run(self) -> None:
         sub = await self.js.pull_subscribe(
@@ -183,6 +185,9 @@ class InferenceWorker:
             )
         finally:
             self.generating.pop(str(response_id), None)
+        completion = replace(
+            completion, model_version=self.model_version, prompt_turn_ids=request.prompt_turn_ids
+        )
         # If it was stopped, or another delivery finished it meanwhile, the first outcome stands.
         with contextlib.suppress(ResponseAlreadyFinished):
             await self.bus.complete_response(
