@@ -58,6 +58,19 @@ def _add_dataset_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     dataset.add_argument("--no-imported", action="store_true")
     dataset.add_argument("--heldout-percent", type=int, default=10)
     dataset.add_argument("--shard-rows", type=int, default=10_000)
+    train = sub.add_parser("train", help="fine-tune the serving model on a dataset (LoRA)")
+    train.add_argument(
+        "--dataset", type=Path, required=True, help="a `confab dataset build` folder"
+    )
+    train.add_argument("--steps", type=int, default=60)
+    train.add_argument("--batch-size", type=int, default=4)
+    train.add_argument("--lr", type=float, default=2e-4)
+    train.add_argument("--lora-rank", type=int, default=8)
+    train.add_argument("--max-len", type=int, default=512)
+    train.add_argument("--checkpoint-every", type=int, default=20)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--min-gain", type=float, default=None, help="held-out loss gain to promote")
+    train.add_argument("--sanity-tolerance", type=float, default=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +216,50 @@ def _dataset(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import bootstrap
+    from domain.errors import DomainError
+    from domain.model_version import PromotionGate
+    from workers.training.loop import TrainConfig
+    from workers.training.run import run_training
+
+    config = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lora_rank=args.lora_rank,
+        lora_alpha=2 * args.lora_rank,
+        max_len=args.max_len,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )
+    gate = PromotionGate(
+        min_gain=settings.promote_min_gain if args.min_gain is None else args.min_gain,
+        sanity_tolerance=(
+            settings.sanity_tolerance if args.sanity_tolerance is None else args.sanity_tolerance
+        ),
+    )
+    bootstrap.ensure_database(settings)
+    store = bootstrap.build_store(settings)
+    try:
+        outcome = run_training(
+            store, settings.data_dir, settings.model_path, args.dataset, config, gate
+        )
+    except (DomainError, FileNotFoundError) as exc:
+        print(f"confab: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    m = outcome.metrics
+    print(
+        f"{outcome.version}: held-out loss {m.heldout_loss_before:.4f} -> "
+        f"{m.heldout_loss_after:.4f}, sanity loss {m.sanity_loss_before:.4f} -> "
+        f"{m.sanity_loss_after:.4f}"
+    )
+    print("promoted" if outcome.promoted else f"not promoted: {outcome.reason}")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -216,4 +273,5 @@ COMMANDS: dict[str, Command] = {
     "token": _operator_action,
     "admin": _operator_action,
     "dataset": _dataset,
+    "train": _train,
 }

@@ -38,6 +38,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sweep_every_s: float = 10.0
     max_redrives: int = 3
     log_level: str = "INFO"
+    # Promotion gate of `confab train`: held-out loss must fall by this fraction, and the sanity
+    # set's loss may rise by at most this fraction.
+    promote_min_gain: float = 0.01
+    sanity_tolerance: float = 0.02
 
     @property
     def model_path(self) -> Path:
@@ -99,6 +103,8 @@ _ENV = {
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
+    "promote_min_gain": ("CONFAB_PROMOTE_MIN_GAIN", float),
+    "sanity_tolerance": ("CONFAB_SANITY_TOLERANCE", float),
 }
 
 
