@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     # The search view: PostgreSQL full-text search unless an OpenSearch URL is given.
     opensearch_url: str = ""
+    # Promotion gate of `confab train`: held-out loss must fall by this fraction, and the sanity
+    # set's loss may rise by at most this fraction.
+    promote_min_gain: float = 0.01
+    sanity_tolerance: float = 0.02
 
     @property
     def model_path(self) -> Path:
@@ -114,6 +118,8 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
     "opensearch_url": ("OPENSEARCH_URL", str),
+    "promote_min_gain": ("CONFAB_PROMOTE_MIN_GAIN", float),
+    "sanity_tolerance": ("CONFAB_SANITY_TOLERANCE", float),
 }
 
 
