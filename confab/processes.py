@@ -161,6 +161,8 @@ async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None
             model_name=settings.model_name,
             webui_dir=webui,
             search=bootstrap.build_search_view(settings),
+            max_upload_bytes=settings.max_upload_bytes,
+            max_attachments=settings.max_attachments,
         )
     )
     config = uvicorn.Config(
