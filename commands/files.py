@@ -147,3 +147,15 @@ def owned_file(store: ConfabStore, file_id: UUID, user_id: str) -> File:
     if found is None or found.owner_id != user_id:
         raise FileNotFound("No such file.")
     return found
+
+
+def attachment_texts(store: ConfabStore, blobs: BlobStore, file_ids: list[str]) -> dict[str, str]:
+    """The text read from each file that has one (text files and PDFs), by file id."""
+    texts = {}
+    for file_id in file_ids:
+        found = _get(store, UUID(file_id))
+        if found is not None and found.text_id:
+            data = blobs.get(found.text_id)
+            if data is not None:
+                texts[file_id] = data.decode("utf-8", "replace")
+    return texts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import httpx
 import pytest
@@ -10,6 +11,7 @@ from PIL import Image
 
 from tests.integration.conftest import Account, Stack
 from tests.integration.files_fixtures import jpeg, pdf, png
+from tests.integration.wsclient import ChatClient
 
 
 async def upload(
@@ -112,3 +114,59 @@ async def test_a_path_in_a_file_name_is_cut_to_its_last_part(stack: Stack, alice
         got = await http.get(meta["url"])
     assert got.content == b"hello"
     assert "/" not in got.headers["content-disposition"]
+
+
+async def send_with(
+    client: ChatClient, text: str, attachments: list[str], conversation_id: str | None = None
+) -> tuple[dict, dict]:
+    client_msg_id = str(uuid.uuid4())
+    await client.frame(
+        type="send",
+        client_msg_id=client_msg_id,
+        conversation_id=conversation_id,
+        text=text,
+        attachments=attachments,
+    )
+    accepted, _ = await client.until("accepted", "error")
+    if accepted["type"] == "error":
+        return accepted, accepted
+    final, _ = await client.until("message", "error")
+    return accepted, final
+
+
+async def test_an_attached_documents_text_enters_the_prompt_and_the_transcript_lists_it(
+    stack: Stack, alice: Account
+) -> None:
+    words = " ".join(f"The code word for day {i} is marmalade{i}." for i in range(40))
+    doc = (await upload(stack, alice, "codes.txt", words.encode(), "text/plain")).json()
+    pic = (await upload(stack, alice, "dot.png", png(20, 20, "red"), "image/png")).json()
+    question = "What is the code word for day 3? Answer with the word only."
+    async with ChatClient.connect(stack.ws_url, alice.headers) as client:
+        _, plain = await send_with(client, question, [])
+        accepted, answered = await send_with(client, question, [doc["id"], pic["id"]])
+    assert plain["type"] == answered["type"] == "message", (plain, answered)
+    extra = answered["usage"]["prompt_tokens"] - plain["usage"]["prompt_tokens"]
+    assert extra > 300, extra  # the document's ~500 tokens (and the image's note) were read
+    async with stack.http(alice) as http:
+        transcript = (await http.get(f"/api/conversations/{accepted['conversation_id']}")).json()
+    sent = next(m for m in transcript["messages"] if m["id"] == accepted["message_id"])
+    assert [(a["id"], a["kind"], a["name"]) for a in sent["attachments"]] == [
+        (doc["id"], "text", "codes.txt"),
+        (pic["id"], "image", "dot.png"),
+    ]
+
+
+async def test_a_message_with_someone_elses_file_or_too_many_files_is_refused(
+    stack: Stack, alice: Account, bob: Account
+) -> None:
+    bobs = (await upload(stack, bob, "bob.txt", b"bob's secret")).json()
+    mine = (await upload(stack, alice, "mine.txt", b"mine")).json()
+    events = stack.event_count()
+    async with ChatClient.connect(stack.ws_url, alice.headers) as client:
+        stolen, _ = await send_with(client, "Read this", [bobs["id"]])
+        crowded, _ = await send_with(client, "Read these", [mine["id"]] * 3 + ["x"] * 9)
+        malformed, _ = await send_with(client, "Read this", ["../../etc/passwd"])
+    assert stolen["type"] == "error" and stolen["code"] == "file_not_found"
+    assert crowded["type"] == "error" and "at most 10 files" in crowded["message"]
+    assert malformed["type"] == "error"
+    assert stack.event_count() == events
