@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
 
 from tests.integration.conftest import Stack
 from tests.integration.files_fixtures import png
@@ -132,7 +132,7 @@ async def attach_an_image(page: Page) -> None:
     earlier = await replies.count()
     await page.set_input_files(
         "#attach-input",
-        files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": png(900, 600, "coral")}],
+        files=[FilePayload(name="sunset.png", mimeType="image/png", buffer=png(900, 600, "coral"))],
     )
     chip = page.locator("#attach-tray .att-chip[data-file-id]")
     await expect(chip).to_have_count(1)
