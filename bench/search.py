@@ -189,6 +189,20 @@ async def measure(view: SearchView, reader: LogReader, args: argparse.Namespace)
     return result
 
 
+def save(report: dict[str, Any]) -> None:
+    """Each engine's figures with the machine's load when they were taken; an engine not run
+    this time keeps its earlier figures."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "search.json"
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    for engine in ("postgres", "opensearch_osmem"):
+        if engine in report:
+            report[engine]["machine"] = report["machine"]
+        elif engine in earlier:
+            report[engine] = earlier[engine]
+    path.write_text(json.dumps(report, indent=2) + "\n")
+
+
 def reader_conninfo(view: SearchView) -> str:
     assert isinstance(view, postgres.PostgresSearch)
     return str(view.pool.conninfo)
@@ -199,7 +213,9 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=250_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--analytics", type=int, default=20)
+    parser.add_argument("--engines", default="postgres,opensearch", help="comma-separated")
     args = parser.parse_args()
+    engines = args.engines.split(",")
     settings = load_settings(db_name="confab_bench_search", bus_prefix="confabbench")
     fresh_database(settings)
     store = bootstrap.build_store(settings, threads=2)
@@ -212,21 +228,21 @@ async def main() -> None:
         "history_events": events,
         "history_write_events_per_s": round(events / seconds),
     }
-    pg = postgres.PostgresSearch(settings.conninfo(), size=4)
-    await pg.open()
-    report["postgres"] = await measure(pg, reader, args)
-    await pg.close()
-    with OsmemServer.start(japanese=False) as server:
-        os_view = opensearch.OpenSearchSearch(
-            server.url, settings.search_alias, settings.conninfo()
-        )
-        await os_view.open()
-        report["opensearch_osmem"] = await measure(os_view, reader, args)
-        await os_view.close()
+    if "postgres" in engines:
+        pg = postgres.PostgresSearch(settings.conninfo(), size=4)
+        await pg.open()
+        report["postgres"] = await measure(pg, reader, args)
+        await pg.close()
+    if "opensearch" in engines:
+        with OsmemServer.start(japanese=False) as server:
+            alias, conninfo = settings.search_alias, settings.conninfo()
+            os_view = opensearch.OpenSearchSearch(server.url, alias, conninfo)
+            await os_view.open()
+            report["opensearch_osmem"] = await measure(os_view, reader, args)
+            await os_view.close()
     store.close()
     report["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+    save(report)
     print(f"wrote {RESULTS / 'search.json'}")
 
 

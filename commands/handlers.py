@@ -95,6 +95,7 @@ class GenerationRequest:
     system_prompt: str
     sampling: dict[str, Any]
     history: list[tuple[str, str]]
+    prompt_turn_ids: tuple[str, ...] = ()  # the turns of `history`, recorded on the completion
 
 
 def generation_request(
@@ -103,12 +104,14 @@ def generation_request(
     conversation = _load(store, conversation_id)
     turn = conversation.response(response_id)
     request = turn.request or {}
+    turns = conversation.prompt_turns(response_id, max_turns)
     return GenerationRequest(
         status=turn.status,
         model=request.get("model", ""),
         system_prompt=request.get("system_prompt", ""),
         sampling=dict(request.get("sampling", {})),
-        history=conversation.history_before(response_id, max_turns),
+        history=[(t.role, t.text) for t in turns],
+        prompt_turn_ids=tuple(str(t.id) for t in turns),
     )
 
 

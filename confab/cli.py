@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from confab.settings import Settings, load_settings
 
@@ -53,7 +54,35 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--allow-truncated", action="store_true", help="sharegpt: a file cut off at the end"
     )
+    _add_dataset_parsers(sub)
     return root
+
+
+def _add_dataset_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dataset = sub.add_parser("dataset", help="training datasets from the log")
+    dataset.add_argument("action", choices=["build"])
+    dataset.add_argument("--out", type=Path, default=None, help="default: data/datasets/log-N")
+    dataset.add_argument("--until", default=None, help="a log position or an ISO time")
+    dataset.add_argument("--only-liked", action="store_true")
+    dataset.add_argument("--keep-disliked", action="store_true")
+    dataset.add_argument("--min-chars", type=int, default=1, help="shortest response kept")
+    dataset.add_argument("--no-dedup", action="store_true")
+    dataset.add_argument("--no-imported", action="store_true")
+    dataset.add_argument("--heldout-percent", type=int, default=10)
+    dataset.add_argument("--shard-rows", type=int, default=10_000)
+    train = sub.add_parser("train", help="fine-tune the serving model on a dataset (LoRA)")
+    train.add_argument(
+        "--dataset", type=Path, required=True, help="a `confab dataset build` folder"
+    )
+    train.add_argument("--steps", type=int, default=60)
+    train.add_argument("--batch-size", type=int, default=4)
+    train.add_argument("--lr", type=float, default=2e-4)
+    train.add_argument("--lora-rank", type=int, default=8)
+    train.add_argument("--max-len", type=int, default=512)
+    train.add_argument("--checkpoint-every", type=int, default=20)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--min-gain", type=float, default=None, help="held-out loss gain to promote")
+    train.add_argument("--sanity-tolerance", type=float, default=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +208,86 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
+def _dataset(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import bootstrap
+    from projections.datasets import Filters
+    from workers.dataset_build import Until, build
+
+    try:
+        until = Until.parse(args.until)
+    except ValueError as exc:
+        print(f"confab: {exc}", file=sys.stderr)
+        return 2
+    filters = Filters(
+        only_liked=args.only_liked,
+        drop_disliked=not args.keep_disliked,
+        min_response_chars=args.min_chars,
+        deduplicate=not args.no_dedup,
+        include_imported=not args.no_imported,
+        heldout_percent=args.heldout_percent,
+        max_history_turns=settings.max_history_turns,
+    )
+    bootstrap.ensure_database(settings)
+    store = bootstrap.build_store(settings)
+    try:
+        folder, manifest = build(
+            store, args.out, settings.data_dir, filters, until, shard_rows=args.shard_rows
+        )
+    finally:
+        store.close()
+    counts = manifest["counts"]
+    print(
+        f"dataset at {folder}: {counts['examples']} examples "
+        f"({counts['train']} train, {counts['heldout']} held out), "
+        f"log positions {manifest['positions']['from']}..{manifest['positions']['until']}"
+    )
+    return 0
+
+
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import bootstrap
+    from domain.errors import DomainError
+    from domain.model_version import PromotionGate
+    from workers.training.loop import TrainConfig
+    from workers.training.run import run_training
+
+    config = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lora_rank=args.lora_rank,
+        lora_alpha=2 * args.lora_rank,
+        max_len=args.max_len,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )
+    gate = PromotionGate(
+        min_gain=settings.promote_min_gain if args.min_gain is None else args.min_gain,
+        sanity_tolerance=(
+            settings.sanity_tolerance if args.sanity_tolerance is None else args.sanity_tolerance
+        ),
+    )
+    bootstrap.ensure_database(settings)
+    store = bootstrap.build_store(settings)
+    try:
+        outcome = run_training(
+            store, settings.data_dir, settings.model_path, args.dataset, config, gate
+        )
+    except (DomainError, FileNotFoundError) as exc:
+        print(f"confab: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    m = outcome.metrics
+    print(
+        f"{outcome.version}: held-out loss {m.heldout_loss_before:.4f} -> "
+        f"{m.heldout_loss_after:.4f}, sanity loss {m.sanity_loss_before:.4f} -> "
+        f"{m.sanity_loss_after:.4f}"
+    )
+    print("promoted" if outcome.promoted else f"not promoted: {outcome.reason}")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "api": _process("api"),
     "relay": _process("relay"),
@@ -193,4 +302,6 @@ COMMANDS: dict[str, Command] = {
     "admin": _operator_action,
     "replay": _replay,
     "import": _import,
+    "dataset": _dataset,
+    "train": _train,
 }

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 
 import uvicorn
 from nats.aio.client import Client as NATS
 
 from api.app import ApiParts, create_app
+from commands import models
 from commands.blobs import FileBlobStore
 from commands.embeddings import MiniLMEmbedder
 from commands.wire import Subjects
 from confab import bootstrap
 from confab.settings import Settings
+from domain.model_version import BASE_VERSION
 from projections.queries import ReadModels
 from workers.engine import model_files
 from workers.engine.generator import Generator, engine_dtype
@@ -88,16 +91,31 @@ async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -
         )
 
 
+def generator_loader(settings: Settings) -> Callable[[str], Generator]:
+    """Loads a model version's weights: a path under the data directory, or "" for the base."""
+
+    def load(relative: str) -> Generator:
+        path = settings.data_dir / relative if relative else settings.model_path
+        return Generator(
+            path,
+            settings.model_name,
+            max_batch=settings.worker_concurrency,
+            dtype=engine_dtype(settings.engine_dtype),
+        )
+
+    return load
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    model_path = model_files.prepare(settings.model_path)
-    generator = await asyncio.to_thread(
-        Generator,
-        model_path,
-        settings.model_name,
-        max_batch=settings.worker_concurrency,
-        dtype=engine_dtype(settings.engine_dtype),
-    )
+    model_files.prepare(settings.model_path)
     bus = bootstrap.build_bus(settings)
+    load = generator_loader(settings)
+    version, relative = await bus.query(models.serving_model)
+    try:
+        generator = await asyncio.to_thread(load, relative)
+    except OSError:
+        log.exception("model %s cannot be loaded; serving the base model", version)
+        version, generator = BASE_VERSION, await asyncio.to_thread(load, "")
     nc, js = await bootstrap.connect_nats(settings, "confab-worker")
     worker = InferenceWorker(
         bus,
@@ -111,13 +129,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         max_deliver=settings.max_deliver,
         concurrency=settings.worker_concurrency,
         drain_grace_s=settings.drain_grace_s,
+        titles=settings.generate_titles,
+        model_version=version,
+        load_generator=load,
     )
     worker.stopping = stop_event(stop)
     try:
         await worker.run()
     finally:
         await nc.drain()
-        generator.close()
+        worker.generator.close()
         bus.close()
         log.info("worker stopped after %d responses", worker.completed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -31,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliver: int = 5
     # Requests one worker answers at once; above 1 only pays with a batching engine.
     worker_concurrency: int = 8  # sequences one worker's engine decodes together
+    generate_titles: bool = True  # the model names a new chat after its first reply
     engine_dtype: str = "auto"  # auto (bf16; on a CPU with fp32 wide steps), float32, bfloat16
     drain_grace_s: float = 20.0
     # A request with no outcome this long after it was asked for is published again.
@@ -40,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     # The search view: PostgreSQL full-text search unless an OpenSearch URL is given.
     opensearch_url: str = ""
+    # Promotion gate of `confab train`: held-out loss must fall by this fraction, and the sanity
+    # set's loss may rise by at most this fraction.
+    promote_min_gain: float = 0.01
+    sanity_tolerance: float = 0.02
 
     @property
     def model_path(self) -> Path:
@@ -84,7 +90,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return make_conninfo("", **parts)
 
 
-_ENV = {
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "data_dir": ("CONFAB_DATA_DIR", Path),
     "db_host": ("CONFAB_DB_HOST", str),
     "db_port": ("CONFAB_DB_PORT", int),
@@ -102,11 +112,14 @@ _ENV = {
     "store_threads": ("CONFAB_STORE_THREADS", int),
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
     "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
+    "generate_titles": ("CONFAB_GENERATE_TITLES", _flag),
     "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
     "opensearch_url": ("OPENSEARCH_URL", str),
+    "promote_min_gain": ("CONFAB_PROMOTE_MIN_GAIN", float),
+    "sanity_tolerance": ("CONFAB_SANITY_TOLERANCE", float),
 }
 
 

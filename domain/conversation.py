@@ -121,6 +121,23 @@ class Conversation(Aggregate):
             # v1 turns were a client's history, recorded in order: each follows the last.
             state.update(at=None, original_id="", parent_id=None, at_root=False, model="")
 
+    class ResponseCompleted(Aggregate.Event):
+        class_version = 2
+        response_id: UUID
+        text: str
+        finish_reason: str
+        prompt_tokens: int
+        completion_tokens: int
+        model: str
+        ttft_ms: float
+        total_ms: float
+        model_version: str
+        prompt_turn_ids: list[str] | None  # None: which turns went into the prompt is unknown
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["model_version"], state["prompt_turn_ids"] = "", None
+
     @event(Started)
     def __init__(
         self,
@@ -137,6 +154,8 @@ class Conversation(Aggregate):
         self.bot_id = bot_id
         self.imported_from = imported_from
         self.deleted = False
+        self.titled_by_user = False  # a user's own title is never replaced by a generated one
+        self.title_generated = False
         self.turns: list[Turn] = []
         self.leaf: UUID | None = None  # the newest turn of the branch being continued
 
@@ -265,6 +284,13 @@ class Conversation(Aggregate):
         self._require_open()
         self._renamed(check_title(title), by)
 
+    def generate_title(self, title: str, model: str) -> bool:
+        """The model's title for the first exchange, once; a user's own title stays."""
+        if self.deleted or self.titled_by_user or self.title_generated:
+            return False
+        self._title_generated(check_title(title), model)
+        return True
+
     def delete(self, by: str) -> None:
         if not self.deleted:
             self._deleted(by)
@@ -302,8 +328,12 @@ class Conversation(Aggregate):
 
     def history_before(self, response_id: UUID, max_turns: int) -> list[tuple[str, str]]:
         """(role, text) of the finished turns on the response's branch, newest kept."""
+        return [(t.role, t.text) for t in self.prompt_turns(response_id, max_turns)]
+
+    def prompt_turns(self, response_id: UUID, max_turns: int) -> list[Turn]:
+        """The finished turns on the response's branch that its prompt holds, newest kept."""
         path = self.path_to(response_id)[:-1]
-        earlier = [(t.role, t.text) for t in path if t.role == "user" or t.status == COMPLETED]
+        earlier = [t for t in path if t.role == "user" or t.status == COMPLETED]
         return earlier[-max_turns:]
 
     # --- events ---------------------------------------------------------------------------
@@ -383,7 +413,7 @@ class Conversation(Aggregate):
         turn.request = request
         self._append(turn)
 
-    @event("ResponseCompleted")
+    @event(ResponseCompleted)
     def _response_completed(
         self,
         response_id: UUID,
@@ -394,6 +424,8 @@ class Conversation(Aggregate):
         model: str,
         ttft_ms: float,
         total_ms: float,
+        model_version: str = "",
+        prompt_turn_ids: list[str] | None = None,
     ) -> None:
         turn = self.response(response_id)
         turn.text, turn.status = text, COMPLETED
@@ -404,7 +436,9 @@ class Conversation(Aggregate):
             "ttft_ms": ttft_ms,
             "total_ms": total_ms,
             "finish_reason": finish_reason,
+            "model_version": model_version,
         }
+        turn.prompt_turn_ids = prompt_turn_ids
 
     @event("ResponseFailed")
     def _response_failed(self, response_id: UUID, reason: str) -> None:
@@ -422,6 +456,12 @@ class Conversation(Aggregate):
     @event("Renamed")
     def _renamed(self, title: str, by: str) -> None:
         self.title = title
+        self.titled_by_user = True
+
+    @event("TitleGenerated")
+    def _title_generated(self, title: str, model: str) -> None:
+        self.title = title
+        self.title_generated = True
 
     @event("Deleted")
     def _deleted(self, by: str) -> None:

@@ -36,6 +36,7 @@ class Turn:
     request: dict[str, Any] | None = None  # the bot, model, prompt and sampling as asked for
     parsed: dict[str, Any] | None = None  # command, mentions, entities, intent of a message
     feedback: dict[str, Any] | None = None  # rating (+1/-1) and comment on a response
+    prompt_turn_ids: list[str] | None = None  # the turns the model saw; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,14 @@ class Completion:
     model: str
     ttft_ms: float
     total_ms: float
+    model_version: str = ""  # the weights that wrote it ("" before versions were recorded)
+    prompt_turn_ids: tuple[str, ...] | None = None  # the history turns in the prompt, in order
 
     def as_fields(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        fields = dict(self.__dict__)
+        if self.prompt_turn_ids is not None:
+            fields["prompt_turn_ids"] = list(self.prompt_turn_ids)
+        return fields
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Conversation", "ResponseFailed"): response_finished,
     ("Conversation", "ResponseCancelled"): response_finished,
     ("Conversation", "Renamed"): conversation_renamed,
+    ("Conversation", "TitleGenerated"): conversation_renamed,
     ("Conversation", "Deleted"): conversation_deleted,
     ("Conversation", "BotSwitched"): bot_switched,
     ("Conversation", "TurnRecorded"): turn_recorded,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
 from workers.engine.generator import ChatRequest, Generator
 from workers.stops import StopMatcher
+from workers.titles import write_title
 
 log = logging.getLogger("confab.worker")
 
@@ -56,6 +58,9 @@ class InferenceWorker:
         max_deliver: int,
         concurrency: int = 1,
         drain_grace_s: float = 20.0,
+        titles: bool = False,
+        model_version: str = "base",
+        load_generator: Callable[[str], Generator] | None = None,
     ) -> None:
         self.bus, self.nc, self.js, self.subjects = bus, nc, js, subjects
         self.generator = generator
@@ -65,10 +70,14 @@ class InferenceWorker:
         self.max_deliver = max_deliver
         self.concurrency = concurrency
         self.drain_grace_s = drain_grace_s
+        self.titles = titles  # name a new chat after its first reply
         self.stopping = asyncio.Event()
         self.completed = 0
         self.in_flight: dict[asyncio.Task[None], Msg] = {}
         self.generating: dict[str, ChatRequest] = {}  # response id -> its running request
+        self.model_version = model_version  # recorded on every response it writes
+        self.load_generator = load_generator  # a promoted version's relative path -> Generator
+        self.next_model: tuple[str, str] | None = None  # (version, path) promoted meanwhile
 
     async def run(self) -> None:
         sub = await self.js.pull_subscribe(
@@ -86,8 +95,14 @@ class InferenceWorker:
         cancels = await self.nc.subscribe(
             self.subjects.event("Conversation", "ResponseCancelled"), cb=self._on_cancelled
         )
+        promotions = await self.nc.subscribe(
+            self.subjects.event("ModelRegistry", "ModelPromoted"), cb=self._on_promoted
+        )
         log.info("worker waiting for requests (up to %d at once)", self.concurrency)
         while not self.stopping.is_set():
+            if self.next_model is not None:
+                await self._swap_model()
+                continue
             room = self.concurrency - len(self.in_flight)
             if room <= 0:
                 await self._wait_for_room()
@@ -106,6 +121,32 @@ class InferenceWorker:
         await self._drain()
         await sub.unsubscribe()
         await cancels.unsubscribe()
+        await promotions.unsubscribe()
+
+    async def _on_promoted(self, msg: Msg) -> None:
+        try:
+            data = msgspec.json.decode(msg.data, type=EventEnvelope).data
+            self.next_model = (str(data["version"]), str(data["path"]))
+        except (msgspec.DecodeError, KeyError):
+            log.warning("ignoring a malformed ModelPromoted message")
+
+    async def _swap_model(self) -> None:
+        """Drain (nothing new is fetched; what runs finishes), load the new weights, resume."""
+        assert self.next_model is not None
+        (version, path), self.next_model = self.next_model, None
+        if self.load_generator is None or version == self.model_version:
+            return
+        log.info("model %s promoted: draining %d requests", version, len(self.in_flight))
+        if self.in_flight:
+            await asyncio.wait(list(self.in_flight))
+        try:
+            loaded = await asyncio.to_thread(self.load_generator, path)
+        except Exception:
+            log.exception("could not load model %s; still serving %s", version, self.model_version)
+            return
+        old, self.generator, self.model_version = self.generator, loaded, version
+        await asyncio.to_thread(old.close)
+        log.info("now serving model %s", version)
 
     async def _on_cancelled(self, msg: Msg) -> None:
         try:
@@ -183,13 +224,34 @@ class InferenceWorker:
             )
         finally:
             self.generating.pop(str(response_id), None)
+        completion = replace(
+            completion, model_version=self.model_version, prompt_turn_ids=request.prompt_turn_ids
+        )
         # If it was stopped, or another delivery finished it meanwhile, the first outcome stands.
+        stored = False
         with contextlib.suppress(ResponseAlreadyFinished):
             await self.bus.complete_response(
                 CompleteResponse(conversation_id, response_id, completion)
             )
+            stored = True
         await msg.ack()
         self.completed += 1
+        if stored and self.titles and len(request.history) == 1 and completion.text:
+            await self._title(conversation_id, request.history[0][1], completion.text)
+
+    async def _title(self, conversation_id: UUID, question: str, answer: str) -> None:
+        """A title for a new chat; a failure here never touches the stored reply."""
+        try:
+            await write_title(
+                self.generator,
+                self.bus,
+                conversation_id,
+                question,
+                answer,
+                self.generator.model_name,
+            )
+        except Exception:
+            log.exception("writing a title for %s failed", conversation_id)
 
     async def _generate(
         self,

@@ -21,6 +21,7 @@ class SearchProjector(LogFollower):
     name = "search"
 
     def __init__(self, bus: CommandBus, conninfo: str, view: SearchView) -> None:
+        self.name = f"search-{view.engine}"  # one active follower per engine (its lock)
         super().__init__(bus, conninfo)
         self.view = view
 

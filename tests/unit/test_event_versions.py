@@ -119,3 +119,73 @@ def test_a_conversation_with_recorded_turns_from_before_imports_replays_in_order
     assert [type(e).class_version for e in events] == [3, 2, 2]  # type: ignore[attr-defined]
     assert events[0].started_at is None and events[0].original_id == ""  # type: ignore[attr-defined]
     assert events[2].at is None and events[2].model == ""  # type: ignore[attr-defined]
+
+
+def test_a_version_1_response_completed_replays_without_model_version_or_prompt_turns() -> None:
+    """ResponseCompleted v1 recorded neither the weights nor which turns were in the prompt."""
+    app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    conversation_id, message_id, response_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    events = [
+        stored(
+            conversation_id,
+            1,
+            "Started",
+            {"originator_topic": TOPIC, "user_id": "u1", "title": "Old chat", "bot_id": "b"},
+        ),
+        stored(
+            conversation_id,
+            2,
+            "MessagePosted",
+            {
+                "message_id": uuid_value(message_id),
+                "client_msg_id": "c1",
+                "user_id": "u1",
+                "text": "Hello",
+                "parsed": {},
+                "parent_id": None,
+                "at_root": False,
+                "class_version": 4,
+            },
+        ),
+        stored(
+            conversation_id,
+            3,
+            "ResponseRequested",
+            {
+                "response_id": uuid_value(response_id),
+                "message_id": uuid_value(message_id),
+                "model": "SmolLM2-135M-Instruct",
+                "system_prompt": "You are Confab.",
+                "sampling": {},
+                "bot_id": "b",
+                "bot_name": "Assistant",
+                "class_version": 2,
+            },
+        ),
+        stored(
+            conversation_id,
+            4,
+            "ResponseCompleted",
+            {
+                "response_id": uuid_value(response_id),
+                "text": "Hi there",
+                "finish_reason": "stop",
+                "prompt_tokens": 20,
+                "completion_tokens": 3,
+                "model": "SmolLM2-135M-Instruct",
+                "ttft_ms": 10.0,
+                "total_ms": 30.0,
+            },
+        ),
+    ]
+    app.recorder.insert_events(events)
+
+    conversation: Conversation = app.repository.get(conversation_id)
+
+    completed = app.mapper.to_domain_event(events[3])
+    assert type(completed).class_version == 2  # type: ignore[attr-defined]
+    assert completed.model_version == ""  # type: ignore[attr-defined]
+    assert completed.prompt_turn_ids is None  # type: ignore[attr-defined]
+    response = conversation.response(response_id)
+    assert response.text == "Hi there" and response.prompt_turn_ids is None
+    assert response.usage is not None and response.usage["model_version"] == ""

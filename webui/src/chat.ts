@@ -921,6 +921,11 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       case "accepted":
         onAccepted(frame);
         return;
+      case "title":
+        // The model named the chat after its first reply (or it was renamed elsewhere).
+        if (frame.conversation_id === conversationId) setTitle(frame.title, store.bot(conversationBotId));
+        void store.loadConversations().catch(() => undefined);
+        return;
       case "delta":
       case "message":
       case "cancelled": {

@@ -41,6 +41,7 @@ export type ServerFrame =
   | { type: "delta"; conversation_id: string; response_id: string; text: string }
   | { type: "message"; conversation_id: string; response_id: string; role: "assistant"; text: string; usage: Usage }
   | { type: "cancelled"; conversation_id: string; response_id: string }
+  | { type: "title"; conversation_id: string; title: string }
   | {
       type: "notice";
       kind: "help" | "new" | "search" | "bot" | string;
