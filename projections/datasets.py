@@ -171,6 +171,8 @@ class DatasetBuilder:
             return "disliked"
         if len(row["messages"][-1]["content"].strip()) < max(1, f.min_response_chars):
             return "too_short"
+        if not any(m["role"] == "user" for m in row["messages"][:-1]):
+            return "no_prompt"  # an answer to nothing (an imported chat can open with one)
         return None
 
     def _example(self, conv: _Conversation, turn: _Turn) -> dict[str, Any]:

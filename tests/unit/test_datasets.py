@@ -207,3 +207,16 @@ def test_an_imported_branch_is_the_prompt_of_its_own_answers(tmp_path: Path) -> 
         ["Plan Lisbon", "Alfama"],
         ["Plan Porto", "Ribeira"],
     ]
+
+
+def test_an_imported_answer_with_no_question_before_it_is_no_example(tmp_path: Path) -> None:
+    store = memory_store()
+    conv = Conversation(id=uuid.uuid4(), user_id="u1", title="import", bot_id="")
+    conv.record_turn("assistant", "Continuing from before: step two.", "sharegpt", "u1")
+    conv.record_turn("user", "And step three?", "sharegpt", "u1")
+    conv.record_turn("assistant", "Step three is to rest.", "sharegpt", "u1")
+    store.save(conv)
+
+    rows = rows_of(store, tmp_path)
+
+    assert [r["messages"][-1]["content"] for r in rows] == ["Step three is to rest."]
