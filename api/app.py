@@ -21,6 +21,7 @@ from api.blobs import blob
 from api.bots.controllers import BotController
 from api.conversations.controllers import ConversationController
 from api.errors import EXCEPTION_HANDLERS
+from api.files.controllers import FileController
 from api.hub import Hub
 from api.openai.controllers import OpenAIController
 from api.schemas import Health
@@ -49,6 +50,8 @@ class ApiParts:
     model_name: str
     webui_dir: Path | None
     search: SearchView | None = None
+    max_upload_bytes: int = 20 * 2**20
+    max_attachments: int = 10
 
 
 @get("/healthz", tags=["operations"])
@@ -71,6 +74,8 @@ def create_app(parts: ApiParts) -> Litestar:
             read=parts.read,
             blobs=parts.blobs,
             model_name=parts.model_name,
+            max_upload_bytes=parts.max_upload_bytes,
+            max_attachments=parts.max_attachments,
         )
         try:
             yield
@@ -95,6 +100,7 @@ def create_app(parts: ApiParts) -> Litestar:
         SearchController,
         StatusController,
         AnalyticsController,
+        FileController,
     ]
     if parts.webui_dir is not None:
         route_handlers.append(
@@ -104,6 +110,6 @@ def create_app(parts: ApiParts) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=MAX_BODY,
+        request_max_body_size=max(MAX_BODY, parts.max_upload_bytes + 2**20),
         openapi_config=OpenAPIConfig(title="Confab", version="0.1.0", path="/schema"),
     )

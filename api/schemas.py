@@ -15,6 +15,7 @@ class SendFrame(msgspec.Struct, tag="send", tag_field="type", forbid_unknown_fie
     conversation_id: str | None = None
     bot_id: str | None = None  # the bot for a new chat
     parent_id: str | None = None  # the turn it follows (the branch shown); default: the newest
+    attachments: list[str] = msgspec.field(default_factory=list)  # ids of the user's files
 
 
 class StopFrame(msgspec.Struct, tag="stop", tag_field="type", forbid_unknown_fields=True):
@@ -130,6 +131,7 @@ class TranscriptMessage(msgspec.Struct):
     bot_name: str | None = None
     parent_id: str | None = None
     feedback: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] | None = None  # files sent with a user message
 
 
 class Transcript(msgspec.Struct):

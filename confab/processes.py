@@ -130,6 +130,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         concurrency=settings.worker_concurrency,
         drain_grace_s=settings.drain_grace_s,
         titles=settings.generate_titles,
+        blobs=FileBlobStore(settings.data_dir / "blobs"),
+        attachment_context_tokens=settings.attachment_context_tokens,
         model_version=version,
         load_generator=load,
     )
@@ -161,6 +163,8 @@ async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None
             model_name=settings.model_name,
             webui_dir=webui,
             search=bootstrap.build_search_view(settings),
+            max_upload_bytes=settings.max_upload_bytes,
+            max_attachments=settings.max_attachments,
         )
     )
     config = uvicorn.Config(

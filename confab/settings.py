@@ -32,6 +32,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliver: int = 5
     # Requests one worker answers at once; above 1 only pays with a batching engine.
     worker_concurrency: int = 8  # sequences one worker's engine decodes together
+    max_upload_bytes: int = 20 * 2**20  # one attached file
+    max_attachments: int = 10  # files on one message
+    attachment_context_tokens: int = 1500  # of attached text a prompt takes, all files together
     generate_titles: bool = True  # the model names a new chat after its first reply
     engine_dtype: str = "auto"  # auto (bf16; on a CPU with fp32 wide steps), float32, bfloat16
     drain_grace_s: float = 20.0
@@ -113,6 +116,9 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
     "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
     "generate_titles": ("CONFAB_GENERATE_TITLES", _flag),
+    "max_upload_bytes": ("CONFAB_MAX_UPLOAD_BYTES", int),
+    "max_attachments": ("CONFAB_MAX_ATTACHMENTS", int),
+    "attachment_context_tokens": ("CONFAB_ATTACHMENT_CONTEXT_TOKENS", int),
     "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),

@@ -66,7 +66,7 @@ class Conversation(Aggregate):
             state.update(imported_from="", original_id="", started_at=None)  # none was imported
 
     class MessagePosted(Aggregate.Event):
-        class_version = 4
+        class_version = 5
         message_id: UUID
         client_msg_id: str
         user_id: str
@@ -74,6 +74,7 @@ class Conversation(Aggregate):
         parsed: dict[str, Any]
         parent_id: UUID | None  # None: it follows the newest turn of the branch, unless at_root
         at_root: bool  # a new first message (an edit of the first one): a branch from the start
+        attachments: list[dict[str, Any]]  # the files sent with it: id, name, kind, media type
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -86,6 +87,10 @@ class Conversation(Aggregate):
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["at_root"] = False  # v3 could not branch from the first message
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["attachments"] = []  # v4 messages carried no files
 
     class ResponseRequested(Aggregate.Event):
         class_version = 2
@@ -171,6 +176,7 @@ class Conversation(Aggregate):
         settings: ResponseSettings,
         parent_id: UUID | None = None,
         at_root: bool = False,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> tuple[UUID, UUID]:
         """Record the user's message and ask the bot for a response to it, in one save.
 
@@ -185,7 +191,14 @@ class Conversation(Aggregate):
             self._bot_switched(settings.bot_id, user_id)
         message_id = message_id_for(self.id, client_msg_id)
         self._message_posted(
-            message_id, client_msg_id, user_id, text, parsed, parent_id, at_root and not parent_id
+            message_id,
+            client_msg_id,
+            user_id,
+            text,
+            parsed,
+            parent_id,
+            at_root and not parent_id,
+            list(attachments or []),
         )
         response_id = response_id_for(message_id)
         self._request(response_id, message_id, settings)
@@ -210,6 +223,7 @@ class Conversation(Aggregate):
             settings,
             parent_id=original.parent_id,
             at_root=original.parent_id is None,
+            attachments=original.attachments,  # an edit changes the words, not the files
         )
 
     def regenerate(self, message_id: UUID, settings: ResponseSettings) -> UUID:
@@ -385,12 +399,14 @@ class Conversation(Aggregate):
         parsed: dict[str, Any],
         parent_id: UUID | None,
         at_root: bool,
+        attachments: list[dict[str, Any]],
     ) -> None:
         parent = None if at_root else parent_id if parent_id is not None else self.leaf
         self._append(
             Turn(message_id, "user", text, COMPLETED, self.modified_on, parent, client_msg_id)
         )
         self.turns[-1].parsed = parsed
+        self.turns[-1].attachments = attachments
 
     @event(ResponseRequested)
     def _response_requested(

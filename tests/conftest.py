@@ -30,4 +30,6 @@ def settings() -> Settings:
         # Titles come after a reply; tests that count events would race them. test_titles.py
         # runs a stack of its own with them on.
         generate_titles=False,
+        # Several stacks run at once in places; PostgreSQL allows 100 connections in all.
+        store_threads=4,
     )

@@ -74,9 +74,10 @@ def test_a_version_1_conversation_replays_with_upcast_events() -> None:
     assert request is not None
     assert request["bot_name"] == "" and request["system_prompt"] == "You are Confab."
     events = [app.mapper.to_domain_event(e) for e in v1_events]
-    assert [type(e).class_version for e in events] == [3, 4, 2]  # type: ignore[attr-defined]
+    assert [type(e).class_version for e in events] == [3, 5, 2]  # type: ignore[attr-defined]
     assert events[1].parent_id is None  # type: ignore[attr-defined]
     assert events[1].at_root is False  # type: ignore[attr-defined]
+    assert events[1].attachments == []  # type: ignore[attr-defined]
     response = conversation.response(response_id)
     assert response.parent_id == message_id  # the v1 turns still form one linear branch
     assert conversation.history_before(response_id, 10) == [("user", "Hello from 2026")]

@@ -1,3 +1,4 @@
+import type { Attachment } from "./attachments";
 // The Confab HTTP API: typed calls, one error shape.
 
 export type Theme = "system" | "light" | "dark";
@@ -93,6 +94,8 @@ export interface TranscriptMessage {
   /** The turn this one follows; null for the first. */
   parent_id?: string | null;
   feedback?: Feedback | null;
+  /** Files sent with a user message. */
+  attachments?: Attachment[] | null;
 }
 
 /** Every turn of the conversation's tree; `leaf_id` ends the branch shown by default. */

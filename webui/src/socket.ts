@@ -15,6 +15,8 @@ export interface SendFrame {
   bot_id: string | null;
   /** The turn shown last: a new message continues the branch on screen. */
   parent_id: string | null;
+  /** Ids of files uploaded for this message. */
+  attachments?: string[];
 }
 
 /** A new version of an earlier user message; resending it repeats nothing on the server. */
