@@ -81,7 +81,10 @@ def parse_export(data: bytes, name: str = FILE_NAME) -> Export:
         raise ImportRejected(f"{name} is not JSON: {exc}") from None
     skipped: Counter[str] = Counter()
     conversations = [_conversation(c, i, skipped) for i, c in enumerate(raw)]
-    return Export(SOURCE, conversations, dict(skipped))
+    empty = sum(1 for c in conversations if not c.turns)
+    if empty:
+        skipped["conversations without messages"] += empty
+    return Export(SOURCE, [c for c in conversations if c.turns], dict(skipped))
 
 
 def _conversation(raw: _Conversation, index: int, skipped: Counter[str]) -> ImportedConversation:

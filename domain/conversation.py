@@ -159,7 +159,8 @@ class Conversation(Aggregate):
         self.bot_id = bot_id
         self.imported_from = imported_from
         self.deleted = False
-        self.titled_by_user = False  # a user's own title is never replaced by a generated one
+        # A user's own title is never replaced by a generated one; an imported chat keeps its own.
+        self.titled_by_user = bool(imported_from)
         self.title_generated = False
         self.turns: list[Turn] = []
         self.leaf: UUID | None = None  # the newest turn of the branch being continued

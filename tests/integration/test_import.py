@@ -189,3 +189,15 @@ async def test_imported_messages_count_in_analytics_on_their_own_days(stack: Sta
     assert after["messages"] - before["messages"] == 6  # the weekend trip, both branches
     assert after["active_users"] - before["active_users"] == 1
     assert [d["day"][:10] for d in after["days"]] == ["2023-11-14"]
+
+
+async def test_two_imports_of_the_same_export_at_once_record_it_once(stack: Stack) -> None:
+    jo = await stack.register()
+    before = stack.event_count()
+
+    results = await asyncio.gather(
+        *(confab(stack, "import", "chatgpt", str(FIXTURE), "--user", jo.email) for _ in range(2))
+    )
+
+    assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
+    assert stack.event_count() - before == 3 + 13  # three Started, thirteen TurnRecorded

@@ -111,3 +111,14 @@ def test_missing_files_and_zips_without_the_export_are_rejected(tmp_path: Path) 
         load_export(tmp_path / "absent.json")
     with pytest.raises(ImportRejected, match=r"without a conversations\.json"):
         load_export(archive)
+
+
+def test_a_conversation_with_nothing_to_keep_is_skipped_and_counted() -> None:
+    raw = json.loads(FIXTURE.read_text())[:1]
+    raw[0]["mapping"] = {k: v for k, v in raw[0]["mapping"].items() if k in ("r1", "s1")}
+    raw[0]["current_node"] = "s1"
+
+    export = parse_export(json.dumps(raw).encode())
+
+    assert export.conversations == []
+    assert export.skipped == {"system messages": 1, "conversations without messages": 1}

@@ -83,3 +83,10 @@ def test_each_user_gets_their_own_copy_of_the_same_imported_conversation() -> No
     assert imported_conversation_id("u1", "chatgpt", "abc") != imported_conversation_id(
         "u2", "chatgpt", "abc"
     )
+
+
+def test_an_imported_chat_keeps_its_title_when_the_model_would_name_it() -> None:
+    conversation = imported()
+
+    assert conversation.generate_title("A generated title", "m") is False
+    assert conversation.title == "Old chat"
