@@ -1,7 +1,7 @@
 """A real learning-loop run: import a public dialog corpus, build the dataset, train, gate.
 
     .venv/bin/python -m bench.training_run --corpus DIR [--db confab_training_run]
-        [--steps 150] [--batch-size 8] [--lr 5e-4]
+        [--steps 150] [--batch-size 8] [--lr 5e-4] [--max-len 128]
 
 The corpus is the English part of the `chatterbot-corpus` package (PyPI; YAML files of
 conversations written by its contributors, not by us): install it anywhere with
@@ -93,6 +93,7 @@ def main() -> None:
     args.add_argument("--steps", type=int, default=150)
     args.add_argument("--batch-size", type=int, default=8)
     args.add_argument("--lr", type=float, default=5e-4)
+    args.add_argument("--max-len", type=int, default=128)
     options = args.parse_args()
     base = load_settings()
     settings = msgspec.structs.replace(base, db_name=options.db)
@@ -111,7 +112,7 @@ def main() -> None:
     folder, manifest = build(store, data_dir / "dataset", data_dir, Filters(), Until())
     report["dataset"] = {**manifest["counts"], "seconds": round(time.perf_counter() - started, 1)}
     config = TrainConfig(
-        steps=options.steps, batch_size=options.batch_size, lr=options.lr, max_len=256
+        steps=options.steps, batch_size=options.batch_size, lr=options.lr, max_len=options.max_len
     )
     gate = PromotionGate(settings.promote_min_gain, settings.sanity_tolerance)
     started = time.perf_counter()
