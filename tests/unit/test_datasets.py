@@ -220,3 +220,19 @@ def test_an_imported_answer_with_no_question_before_it_is_no_example(tmp_path: P
     rows = rows_of(store, tmp_path)
 
     assert [r["messages"][-1]["content"] for r in rows] == ["Step three is to rest."]
+
+
+def test_a_completion_that_did_not_record_its_prompt_gets_it_rebuilt(tmp_path: Path) -> None:
+    """v1 completions (no prompt_turn_ids): the worker's choice is rebuilt, newest turns kept."""
+    store = memory_store()
+    conv = Conversation(id=uuid.uuid4(), user_id="u1", title="t", bot_id="bot-1")
+    for i, (question, reply) in enumerate([("a", "A"), ("b", "B"), ("c", "C")]):
+        _, response_id = conv.post_message("u1", f"c{i}", question, {}, SETTINGS)
+        conv.complete_response(response_id, Completion(reply, "stop", 1, 1, "m", 1.0, 1.0))
+    store.save(conv)
+
+    rows = rows_of(store, tmp_path, Filters(max_history_turns=3))
+
+    assert rows[-1]["prompt_source"] == "reconstructed"
+    assert [m["content"] for m in rows[-1]["messages"]] == [PERSONA, "b", "B", "c", "C"]
+    assert rows[-1]["model_version"] == ""

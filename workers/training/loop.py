@@ -63,7 +63,8 @@ def mean_loss(model: Any, examples: list[Encoded], pad_id: int, batch_size: int 
     model.eval()
     total, tokens = 0.0, 0
     device = next(model.parameters()).device
-    for batch in in_batches(examples, batch_size):
+    by_length = sorted(examples, key=lambda e: len(e.input_ids))  # less padding per batch
+    for batch in in_batches(by_length, batch_size):
         inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
         logits = model(
             input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
