@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import psycopg
 
 from tests.integration.conftest import Account, Stack
+from tests.integration.test_cli import confab
 from tests.integration.wsclient import ChatClient
 
 
@@ -143,19 +142,9 @@ async def test_admin_endpoints_need_the_admin_role_granted_by_the_cli(stack: Sta
     carol = await stack.register()
     async with stack.http(carol) as http:
         assert (await http.get("/api/admin/users")).status_code == 403
-    env = {
-        "CONFAB_DB_NAME": stack.settings.db_name,
-        "CONFAB_DATA_DIR": str(stack.settings.data_dir),
-        "PATH": "/usr/bin:/bin",
-    }
-    grant = subprocess.run(  # noqa: ASYNC221 - a one-off CLI call, as an operator runs it
-        [sys.executable, "-m", "confab", "admin", "grant", carol.email],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert grant.returncode == 0, grant.stderr
+    # Not subprocess.run: that would block the event loop the stack's projectors run on.
+    code, _, err = await confab(stack, "admin", "grant", carol.email)
+    assert code == 0, err
     async with stack.http(carol) as http:
         users = await http.get("/api/admin/users")
     assert users.status_code == 200
