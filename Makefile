@@ -20,6 +20,8 @@ test: install webui model browser lint
 bench: install webui model
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.overhead
+	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.imports
 
 install: $(STAMP)
 

@@ -16,19 +16,23 @@ from nats.aio.client import Client as NATS
 
 from api.accounts.controllers import AuthController, MeController
 from api.admin.controllers import AdminController
+from api.analytics.controllers import AnalyticsController
 from api.blobs import blob
 from api.bots.controllers import BotController
 from api.conversations.controllers import ConversationController
 from api.errors import EXCEPTION_HANDLERS
+from api.files.controllers import FileController
 from api.hub import Hub
 from api.openai.controllers import OpenAIController
 from api.schemas import Health
 from api.search.controllers import SearchController
+from api.status.controllers import StatusController
 from api.ws import chat_socket
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
 from commands.wire import Subjects
 from projections.queries import ReadModels
+from projections.search.port import SearchView
 
 log = logging.getLogger("confab.api")
 MAX_BODY = 8 * 1024 * 1024  # avatars are capped lower by the handlers; this bounds everything
@@ -45,6 +49,9 @@ class ApiParts:
     subjects: Subjects
     model_name: str
     webui_dir: Path | None
+    search: SearchView | None = None
+    max_upload_bytes: int = 20 * 2**20
+    max_attachments: int = 10
 
 
 @get("/healthz", tags=["operations"])
@@ -58,12 +65,17 @@ def create_app(parts: ApiParts) -> Litestar:
         nc = await parts.connect_nats()
         hub = Hub(nc, parts.subjects)
         await hub.start()
+        if parts.search is not None:
+            await parts.search.open()
+            app.state.update(search=parts.search)
         app.state.update(
             bus=parts.bus,
             hub=hub,
             read=parts.read,
             blobs=parts.blobs,
             model_name=parts.model_name,
+            max_upload_bytes=parts.max_upload_bytes,
+            max_attachments=parts.max_attachments,
         )
         try:
             yield
@@ -72,6 +84,8 @@ def create_app(parts: ApiParts) -> Litestar:
             await nc.drain()
             parts.bus.close()
             parts.read.close()
+            if parts.search is not None:
+                await parts.search.close()
 
     route_handlers: list[ControllerRouterHandler] = [
         healthz,
@@ -84,6 +98,9 @@ def create_app(parts: ApiParts) -> Litestar:
         AdminController,
         OpenAIController,
         SearchController,
+        StatusController,
+        AnalyticsController,
+        FileController,
     ]
     if parts.webui_dir is not None:
         route_handlers.append(
@@ -93,6 +110,6 @@ def create_app(parts: ApiParts) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=MAX_BODY,
+        request_max_body_size=max(MAX_BODY, parts.max_upload_bytes + 2**20),
         openapi_config=OpenAPIConfig(title="Confab", version="0.1.0", path="/schema"),
     )

@@ -28,6 +28,9 @@ HTTP_STATUS = {
     "invalid_request": 400,
     "bad_frame": 400,
     "store_unavailable": 503,
+    "file_not_found": 404,
+    "file_rejected": 415,
+    "file_too_large": 413,
 }
 
 

@@ -15,7 +15,14 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from api.schemas import CancelledFrame, DeltaFrame, ErrorFrame, MessageFrame, ServerFrame
+from api.schemas import (
+    CancelledFrame,
+    DeltaFrame,
+    ErrorFrame,
+    MessageFrame,
+    ServerFrame,
+    TitleFrame,
+)
 from commands.wire import EventEnvelope, Subjects, TokenDelta
 
 log = logging.getLogger("confab.hub")
@@ -41,6 +48,12 @@ class Hub:
             ),
             await self.nc.subscribe(
                 self.subjects.event("Conversation", "ResponseCancelled"), cb=self._on_event
+            ),
+            await self.nc.subscribe(
+                self.subjects.event("Conversation", "TitleGenerated"), cb=self._on_event
+            ),
+            await self.nc.subscribe(
+                self.subjects.event("Conversation", "Renamed"), cb=self._on_event
             ),
         ]
 
@@ -95,6 +108,8 @@ class Hub:
             )
         elif event.name == "ResponseCancelled":
             frame = CancelledFrame(event.aggregate_id, data["response_id"])
+        elif event.name in ("TitleGenerated", "Renamed"):
+            frame = TitleFrame(event.aggregate_id, data["title"])
         else:
             frame = ErrorFrame(
                 code="response_failed",

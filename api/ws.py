@@ -33,13 +33,14 @@ from api.schemas import (
 )
 from commands import chat, handlers, turns
 from commands.bus import CommandBus
+from commands.files import owned_file
 from commands.messages import Accepted
 from commands.parsing import parse
 from commands.routing import BotChoice, find_by_mention
-from domain.errors import BotNotFound, DomainError
+from domain.errors import BotNotFound, DomainError, MessageRejected
 from domain.user import User
 from projections.queries import ReadModels
-from projections.search_view import SearchQuery
+from projections.search.port import SearchQuery, SearchView
 
 log = logging.getLogger("confab.ws")
 
@@ -108,6 +109,8 @@ async def chat_socket(socket: Socket) -> None:
         return
     await socket.accept()
     session = ChatSession(socket.app.state.bus, socket.app.state.hub, socket.app.state.read, user)
+    session.search = socket.app.state.search
+    session.max_attachments = socket.app.state.max_attachments
     writer = asyncio.create_task(_write(socket, session.outbox))
     try:
         while True:
@@ -133,6 +136,8 @@ class ChatSession:
     def __init__(self, bus: CommandBus, hub: Hub, read: ReadModels, user: User) -> None:
         self.bus, self.hub, self.read, self.user = bus, hub, read, user
         self.outbox: Outbox = asyncio.Queue()
+        self.search: SearchView | None = None
+        self.max_attachments = 10
 
     async def handle(self, raw: str | bytes) -> None:
         client_msg_id = None
@@ -229,12 +234,25 @@ class ChatSession:
             bot_id=bot,
             candidates=tuple(await self._candidates()),
             parent_id=optional_uuid(frame.parent_id, "parent_id"),
+            attachments=tuple(await self._attachments(frame.attachments)),
         )
         if conversation_id is not None:
             self.hub.watch(str(conversation_id), self.outbox)  # before the save: no delta missed
         accepted = await self.bus.post_message(cmd)
         self.hub.watch(str(accepted.conversation_id), self.outbox)
         self.outbox.put_nowait(accepted_frame(accepted))
+
+    async def _attachments(self, file_ids: list[str]) -> list[dict[str, Any]]:
+        """The summaries of the user's own files; anyone else's is "no such file"."""
+        limit = self.max_attachments
+        if len(file_ids) > limit:
+            raise MessageRejected(f"A message can carry at most {limit} files.")
+        found = []
+        for file_id in dict.fromkeys(file_ids):
+            uuid = optional_uuid(file_id, "attachments")
+            assert uuid is not None
+            found.append(await self.bus.call(owned_file, uuid, str(self.user.id)))
+        return [f.summary() for f in found]
 
     async def _switch(self, notice: NoticeFrame, name: str, conversation_id: UUID | None) -> None:
         chosen = find_by_mention(name.lstrip("@"), await self._candidates()) if name else None
@@ -252,19 +270,22 @@ class ChatSession:
         )
 
     async def _search(self, notice: NoticeFrame, text: str) -> None:
-        rows, total = await self.bus.run(
-            self.read.search, SearchQuery(user_id=str(self.user.id), text=text, limit=10)
+        assert self.search is not None
+        found = await self.search.search(
+            SearchQuery(user_id=str(self.user.id), text=text, limit=10)
         )
         results = [
             {
-                "conversation_id": str(r["conversation_id"]),
-                "message_id": str(r["message_id"]),
-                "role": r["role"],
-                "snippet": r["snippet"],
+                "conversation_id": hit.conversation_id,
+                "message_id": hit.message_id,
+                "role": hit.role,
+                "snippet": hit.snippet,
+                "bot_name": hit.bot_name,
+                "at": hit.at.isoformat(),
             }
-            for r in rows
+            for hit in found.hits
         ]
-        summary = f"{total} message(s) match {text!r}." if text else "Search for what?"
+        summary = f"{found.total} message(s) match {text!r}." if text else "Search for what?"
         self.outbox.put_nowait(msgspec.structs.replace(notice, text=summary, results=results))
 
 

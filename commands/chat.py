@@ -37,6 +37,7 @@ class PostMessage:
     sampling: dict[str, Any] = field(default_factory=dict)
     source: str = "chat"
     parent_id: UUID | None = None  # the turn this message follows; default: the newest
+    attachments: Sequence[dict[str, Any]] = field(default=())  # the user's files, checked
 
 
 def response_settings(bot: Bot, user: User) -> ResponseSettings:
@@ -85,7 +86,13 @@ def post_message(
             sampling={**settings.sampling, **cmd.sampling},
         )
         message_id, response_id = conversation.post_message(
-            user_id, cmd.client_msg_id, cmd.text, parsed.as_dict(), settings, cmd.parent_id
+            user_id,
+            cmd.client_msg_id,
+            cmd.text,
+            parsed.as_dict(),
+            settings,
+            cmd.parent_id,
+            attachments=list(cmd.attachments),
         )
         store.save(conversation)
         return Accepted(conversation.id, message_id, cmd.client_msg_id, response_id)

@@ -96,6 +96,7 @@ class GenerationRequest:
     sampling: dict[str, Any]
     history: list[tuple[str, str]]
     prompt_turn_ids: tuple[str, ...] = ()  # the turns of `history`, recorded on the completion
+    attachments: tuple[tuple[dict[str, Any], ...], ...] = ()  # files of each `history` turn
 
 
 def generation_request(
@@ -112,6 +113,7 @@ def generation_request(
         sampling=dict(request.get("sampling", {})),
         history=[(t.role, t.text) for t in turns],
         prompt_turn_ids=tuple(str(t.id) for t in turns),
+        attachments=tuple(tuple(t.attachments or ()) for t in turns),
     )
 
 

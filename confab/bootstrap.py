@@ -19,6 +19,8 @@ from commands.routing import Embedder
 from commands.wire import Subjects
 from confab.settings import Settings
 from projections import tables
+from projections.search import opensearch, postgres
+from projections.search.port import SearchView
 from workers.relay import CREATE_POSITION_TABLE
 
 log = logging.getLogger("confab")
@@ -47,6 +49,8 @@ def ensure_database(settings: Settings) -> None:
             with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
                 conn.execute(CREATE_POSITION_TABLE)
                 tables.create_tables(conn)
+                postgres.create_tables(conn)
+                opensearch.create_tables(conn)
         finally:
             admin.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
@@ -86,3 +90,12 @@ async def ensure_stream(js: JetStreamContext, subjects: Subjects) -> None:
         await js.add_stream(config)
     except BadRequestError:
         await js.update_stream(config)
+
+
+def build_search_view(settings: Settings, size: int = 4) -> SearchView:
+    """The search adapter: OpenSearch when OPENSEARCH_URL is set, else PostgreSQL FTS."""
+    if settings.opensearch_url:
+        return opensearch.OpenSearchSearch(
+            settings.opensearch_url, settings.search_alias, settings.conninfo(), size
+        )
+    return postgres.PostgresSearch(settings.conninfo(), size)

@@ -42,6 +42,18 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="roles")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("email")
+    replay = sub.add_parser("replay", help="rebuild views from the event log, or --check them")
+    replay.add_argument("view", nargs="?", choices=["search", "read-models", "all"], default="all")
+    replay.add_argument("--check", action="store_true", help="compare a rebuild with the live view")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    imports = sub.add_parser("import", help="import conversations from elsewhere")
+    imports.add_argument("format", choices=["chatgpt", "sharegpt"])
+    imports.add_argument("file", help="conversations.json or the export's .zip; a ShareGPT .json")
+    imports.add_argument("--user", required=True, help="e-mail of the user they belong to")
+    imports.add_argument("--dry-run", action="store_true", help="read and count; record nothing")
+    imports.add_argument(
+        "--allow-truncated", action="store_true", help="sharegpt: a file cut off at the end"
+    )
     _add_dataset_parsers(sub)
     return root
 
@@ -180,6 +192,22 @@ def _operator_action(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from confab import replaying
+
+    return replaying.run(settings, args)
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from confab.importing import import_file
+
+    return import_file(
+        settings, args.format, Path(args.file), args.user, args.dry_run, args.allow_truncated
+    )
+
+
 def _dataset(settings: Settings, args: argparse.Namespace) -> int:
     from confab import bootstrap
     from projections.datasets import Filters
@@ -272,6 +300,8 @@ COMMANDS: dict[str, Command] = {
     "user": _operator_action,
     "token": _operator_action,
     "admin": _operator_action,
+    "replay": _replay,
+    "import": _import,
     "dataset": _dataset,
     "train": _train,
 }

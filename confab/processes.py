@@ -24,6 +24,7 @@ from workers.engine.generator import Generator, engine_dtype
 from workers.inference import InferenceWorker
 from workers.projector import Projector
 from workers.relay import Relay
+from workers.search_projector import SearchProjector
 from workers.sweeper import Sweeper
 
 log = logging.getLogger("confab")
@@ -72,14 +73,22 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
 
 
 async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The read-model projector and, beside it, the search projector (each its own position)."""
     bus = bootstrap.build_bus(settings)
     projector = Projector(bus, settings.conninfo())
     projector.stopping = stop_event(stop)
+    view = bootstrap.build_search_view(settings, size=2)
+    await view.open()
+    search = SearchProjector(bus, settings.conninfo(), view)
+    search.stopping = projector.stopping
     try:
-        await projector.run()
+        await asyncio.gather(projector.run(), search.run())
     finally:
+        await view.close()
         bus.close()
-        log.info("projector stopped after %d events", projector.handled)
+        log.info(
+            "projector stopped after %d events (search: %d)", projector.handled, search.handled
+        )
 
 
 def generator_loader(settings: Settings) -> Callable[[str], Generator]:
@@ -120,6 +129,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         max_deliver=settings.max_deliver,
         concurrency=settings.worker_concurrency,
         drain_grace_s=settings.drain_grace_s,
+        titles=settings.generate_titles,
+        blobs=FileBlobStore(settings.data_dir / "blobs"),
+        attachment_context_tokens=settings.attachment_context_tokens,
         model_version=version,
         load_generator=load,
     )
@@ -150,6 +162,9 @@ async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None
             subjects=Subjects(settings.bus_prefix),
             model_name=settings.model_name,
             webui_dir=webui,
+            search=bootstrap.build_search_view(settings),
+            max_upload_bytes=settings.max_upload_bytes,
+            max_attachments=settings.max_attachments,
         )
     )
     config = uvicorn.Config(

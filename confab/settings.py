@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -31,6 +32,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliver: int = 5
     # Requests one worker answers at once; above 1 only pays with a batching engine.
     worker_concurrency: int = 8  # sequences one worker's engine decodes together
+    max_upload_bytes: int = 20 * 2**20  # one attached file
+    max_attachments: int = 10  # files on one message
+    attachment_context_tokens: int = 1500  # of attached text a prompt takes, all files together
+    generate_titles: bool = True  # the model names a new chat after its first reply
     engine_dtype: str = "auto"  # auto (bf16; on a CPU with fp32 wide steps), float32, bfloat16
     drain_grace_s: float = 20.0
     # A request with no outcome this long after it was asked for is published again.
@@ -38,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sweep_every_s: float = 10.0
     max_redrives: int = 3
     log_level: str = "INFO"
+    # The search view: PostgreSQL full-text search unless an OpenSearch URL is given.
+    opensearch_url: str = ""
     # Promotion gate of `confab train`: held-out loss must fall by this fraction, and the sanity
     # set's loss may rise by at most this fraction.
     promote_min_gain: float = 0.01
@@ -69,6 +76,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "CREATE_TABLE": "yes" if create_tables else "no",
         }
 
+    @property
+    def search_alias(self) -> str:
+        """The OpenSearch alias of the live message index (one per bus prefix)."""
+        return f"{self.bus_prefix}-messages"
+
     def conninfo(self, db_name: str | None = None) -> str:
         parts: dict[str, str | int] = {
             "host": self.db_host,
@@ -81,7 +93,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return make_conninfo("", **parts)
 
 
-_ENV = {
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "data_dir": ("CONFAB_DATA_DIR", Path),
     "db_host": ("CONFAB_DB_HOST", str),
     "db_port": ("CONFAB_DB_PORT", int),
@@ -99,10 +115,15 @@ _ENV = {
     "store_threads": ("CONFAB_STORE_THREADS", int),
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
     "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
+    "generate_titles": ("CONFAB_GENERATE_TITLES", _flag),
+    "max_upload_bytes": ("CONFAB_MAX_UPLOAD_BYTES", int),
+    "max_attachments": ("CONFAB_MAX_ATTACHMENTS", int),
+    "attachment_context_tokens": ("CONFAB_ATTACHMENT_CONTEXT_TOKENS", int),
     "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
+    "opensearch_url": ("OPENSEARCH_URL", str),
     "promote_min_gain": ("CONFAB_PROMOTE_MIN_GAIN", float),
     "sanity_tolerance": ("CONFAB_SANITY_TOLERANCE", float),
 }

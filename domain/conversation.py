@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -48,17 +49,24 @@ class Conversation(Aggregate):
     """A chat between one user and a bot; its events are the transcript, a tree of turns."""
 
     class Started(Aggregate.Created):
-        class_version = 2
+        class_version = 3
         user_id: str
         title: str
         bot_id: str
+        imported_from: str  # "" when it started here, else where it happened ("chatgpt")
+        original_id: str  # its id there
+        started_at: datetime | None  # when it started there; None: the event's own time
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["bot_id"] = ""  # v1 conversations were not bound to a bot
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(imported_from="", original_id="", started_at=None)  # none was imported
+
     class MessagePosted(Aggregate.Event):
-        class_version = 4
+        class_version = 5
         message_id: UUID
         client_msg_id: str
         user_id: str
@@ -66,6 +74,7 @@ class Conversation(Aggregate):
         parsed: dict[str, Any]
         parent_id: UUID | None  # None: it follows the newest turn of the branch, unless at_root
         at_root: bool  # a new first message (an edit of the first one): a branch from the start
+        attachments: list[dict[str, Any]]  # the files sent with it: id, name, kind, media type
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -78,6 +87,10 @@ class Conversation(Aggregate):
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["at_root"] = False  # v3 could not branch from the first message
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["attachments"] = []  # v4 messages carried no files
 
     class ResponseRequested(Aggregate.Event):
         class_version = 2
@@ -92,6 +105,26 @@ class Conversation(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["bot_id"], state["bot_name"] = "", ""
+
+    class TurnRecorded(Aggregate.Event):
+        """A turn that happened elsewhere; v2 keeps where and when (an import), and its branch."""
+
+        class_version = 2
+        turn_id: UUID
+        role: str
+        text: str
+        source: str
+        by: str
+        at: datetime | None  # when it happened there; None: the event's own time
+        original_id: str  # its id there ("" when the client gave none)
+        parent_id: UUID | None  # None: it follows the newest turn, unless at_root
+        at_root: bool
+        model: str  # the model that wrote an imported answer, when the export says
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # v1 turns were a client's history, recorded in order: each follows the last.
+            state.update(at=None, original_id="", parent_id=None, at_root=False, model="")
 
     class ResponseCompleted(Aggregate.Event):
         class_version = 2
@@ -111,11 +144,24 @@ class Conversation(Aggregate):
             state["model_version"], state["prompt_turn_ids"] = "", None
 
     @event(Started)
-    def __init__(self, id: UUID, user_id: str, title: str, bot_id: str) -> None:  # noqa: A002
+    def __init__(
+        self,
+        id: UUID,  # noqa: A002
+        user_id: str,
+        title: str,
+        bot_id: str,
+        imported_from: str = "",
+        original_id: str = "",
+        started_at: datetime | None = None,
+    ) -> None:
         self.user_id = user_id
         self.title = title
         self.bot_id = bot_id
+        self.imported_from = imported_from
         self.deleted = False
+        # A user's own title is never replaced by a generated one; an imported chat keeps its own.
+        self.titled_by_user = bool(imported_from)
+        self.title_generated = False
         self.turns: list[Turn] = []
         self.leaf: UUID | None = None  # the newest turn of the branch being continued
 
@@ -130,6 +176,7 @@ class Conversation(Aggregate):
         settings: ResponseSettings,
         parent_id: UUID | None = None,
         at_root: bool = False,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> tuple[UUID, UUID]:
         """Record the user's message and ask the bot for a response to it, in one save.
 
@@ -144,7 +191,14 @@ class Conversation(Aggregate):
             self._bot_switched(settings.bot_id, user_id)
         message_id = message_id_for(self.id, client_msg_id)
         self._message_posted(
-            message_id, client_msg_id, user_id, text, parsed, parent_id, at_root and not parent_id
+            message_id,
+            client_msg_id,
+            user_id,
+            text,
+            parsed,
+            parent_id,
+            at_root and not parent_id,
+            list(attachments or []),
         )
         response_id = response_id_for(message_id)
         self._request(response_id, message_id, settings)
@@ -169,6 +223,7 @@ class Conversation(Aggregate):
             settings,
             parent_id=original.parent_id,
             at_root=original.parent_id is None,
+            attachments=original.attachments,  # an edit changes the words, not the files
         )
 
     def regenerate(self, message_id: UUID, settings: ResponseSettings) -> UUID:
@@ -180,14 +235,42 @@ class Conversation(Aggregate):
         self._request(response_id, message_id, settings)
         return response_id
 
-    def record_turn(self, role: str, text: str, source: str, by: str) -> UUID:
-        """A turn that happened elsewhere (a client's history, an import): kept, not answered."""
+    def record_turn(
+        self,
+        role: str,
+        text: str,
+        source: str,
+        by: str,
+        *,
+        at: datetime | None = None,
+        original_id: str = "",
+        parent_id: UUID | None = None,
+        at_root: bool = False,
+        model: str = "",
+    ) -> UUID:
+        """A turn that happened elsewhere (a client's history, an import): kept, not answered.
+
+        An imported turn keeps its original id (its turn id derives from it, so importing it
+        again finds it), its time, and the turn it followed there (`parent_id`, or `at_root`).
+        """
         if role not in ("user", "assistant"):
             raise MessageRejected(f"A recorded turn is from the user or the assistant, not {role}.")
         check_message_text(text)
-        turn_id = uuid5(self.id, f"turn:{len(self.turns)}")
-        self._turn_recorded(turn_id, role, text, source, by)
+        if parent_id is not None and not self.has_turn(parent_id):
+            raise MessageRejected("The turn follows a turn that is not in this conversation.")
+        turn_id = (
+            self.imported_turn_id(original_id)
+            if original_id
+            else uuid5(self.id, f"turn:{len(self.turns)}")
+        )
+        self._turn_recorded(
+            turn_id, role, text, source, by, at, original_id, parent_id, at_root, model
+        )
         return turn_id
+
+    def imported_turn_id(self, original_id: str) -> UUID:
+        """The id a turn imported under `original_id` has (or would have) here."""
+        return uuid5(self.id, f"imported-turn:{original_id}")
 
     def switch_bot(self, bot_id: str, by: str) -> None:
         self._require_open()
@@ -216,11 +299,21 @@ class Conversation(Aggregate):
         self._require_open()
         self._renamed(check_title(title), by)
 
+    def generate_title(self, title: str, model: str) -> bool:
+        """The model's title for the first exchange, once; a user's own title stays."""
+        if self.deleted or self.titled_by_user or self.title_generated:
+            return False
+        self._title_generated(check_title(title), model)
+        return True
+
     def delete(self, by: str) -> None:
         if not self.deleted:
             self._deleted(by)
 
     # --- queries --------------------------------------------------------------------------
+
+    def has_turn(self, turn_id: UUID) -> bool:
+        return any(t.id == turn_id for t in self.turns)
 
     def message_for_client_id(self, client_msg_id: str) -> Turn | None:
         return next(
@@ -275,9 +368,22 @@ class Conversation(Aggregate):
         self.turns.append(turn)
         self.leaf = turn.id
 
-    @event("TurnRecorded")
-    def _turn_recorded(self, turn_id: UUID, role: str, text: str, source: str, by: str) -> None:
-        self._append(Turn(turn_id, role, text, COMPLETED, self.modified_on, self.leaf))
+    @event(TurnRecorded)
+    def _turn_recorded(
+        self,
+        turn_id: UUID,
+        role: str,
+        text: str,
+        source: str,
+        by: str,
+        at: datetime | None = None,
+        original_id: str = "",
+        parent_id: UUID | None = None,
+        at_root: bool = False,
+        model: str = "",
+    ) -> None:
+        parent = None if at_root else parent_id if parent_id is not None else self.leaf
+        self._append(Turn(turn_id, role, text, COMPLETED, at or self.modified_on, parent))
 
     @event("BotSwitched")
     def _bot_switched(self, bot_id: str, by: str) -> None:
@@ -293,12 +399,14 @@ class Conversation(Aggregate):
         parsed: dict[str, Any],
         parent_id: UUID | None,
         at_root: bool,
+        attachments: list[dict[str, Any]],
     ) -> None:
         parent = None if at_root else parent_id if parent_id is not None else self.leaf
         self._append(
             Turn(message_id, "user", text, COMPLETED, self.modified_on, parent, client_msg_id)
         )
         self.turns[-1].parsed = parsed
+        self.turns[-1].attachments = attachments
 
     @event(ResponseRequested)
     def _response_requested(
@@ -365,6 +473,12 @@ class Conversation(Aggregate):
     @event("Renamed")
     def _renamed(self, title: str, by: str) -> None:
         self.title = title
+        self.titled_by_user = True
+
+    @event("TitleGenerated")
+    def _title_generated(self, title: str, model: str) -> None:
+        self.title = title
+        self.title_generated = True
 
     @event("Deleted")
     def _deleted(self, by: str) -> None:

@@ -57,3 +57,23 @@ class NotAllowed(DomainError):
 
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
+
+
+class ImportRejected(DomainError):
+    """A file to import is not what it claims to be; nothing of it was recorded."""
+
+    code = "import_rejected"
+
+
+class FileNotFound(DomainError):
+    code = "file_not_found"
+
+
+class FileRejected(DomainError):
+    """An upload Confab does not take: too large, too many, or not a kind it reads."""
+
+    code = "file_rejected"
+
+
+class FileTooLarge(FileRejected):
+    code = "file_too_large"

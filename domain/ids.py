@@ -18,3 +18,8 @@ def message_id_for(conversation_id: UUID, client_msg_id: str) -> UUID:
 
 def response_id_for(message_id: UUID, attempt: int = 0) -> UUID:
     return uuid5(message_id, f"response:{attempt}")
+
+
+def imported_conversation_id(user_id: str, source: str, original_id: str) -> UUID:
+    """A conversation imported for a user: importing the same one again finds it."""
+    return uuid5(_NAMESPACE, f"imported:{source}:{user_id}:{original_id}")

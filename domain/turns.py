@@ -37,6 +37,7 @@ class Turn:
     parsed: dict[str, Any] | None = None  # command, mentions, entities, intent of a message
     feedback: dict[str, Any] | None = None  # rating (+1/-1) and comment on a response
     prompt_turn_ids: list[str] | None = None  # the turns the model saw; None: not recorded
+    attachments: list[dict[str, Any]] | None = None  # files sent with a user message
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,10 @@ class DatasetBuilder:
         conv.append(turn)
 
     def _on_TurnRecorded(self, conv: _Conversation, data: dict[str, Any], at: int) -> None:
-        turn = _Turn(str(data["turn_id"]), data["role"], data["text"], conv.leaf, [at], IMPORT)
+        # v2 (an import) names the turn it followed, or the root; v1 followed the newest turn.
+        parent_id = data.get("parent_id")
+        parent = None if data.get("at_root") else str(parent_id) if parent_id else conv.leaf
+        turn = _Turn(str(data["turn_id"]), data["role"], data["text"], parent, [at], IMPORT)
         turn.completed = True
         conv.append(turn)
         if turn.role == "assistant":
@@ -168,6 +171,8 @@ class DatasetBuilder:
             return "disliked"
         if len(row["messages"][-1]["content"].strip()) < max(1, f.min_response_chars):
             return "too_short"
+        if not any(m["role"] == "user" for m in row["messages"][:-1]):
+            return "no_prompt"  # an answer to nothing (an imported chat can open with one)
         return None
 
     def _example(self, conv: _Conversation, turn: _Turn) -> dict[str, Any]:

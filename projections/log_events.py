@@ -27,3 +27,11 @@ class Event:
 
 Cursor = psycopg.Cursor[Any]
 Handler = Callable[[Cursor, Event], None]
+
+
+def as_of(e: Event, time_field: str) -> Event:
+    """The event as of a time it carries (when it happened elsewhere, for an import), if set."""
+    original = e.data.get(time_field)
+    if original is None:
+        return e
+    return Event(e.aggregate, e.name, e.aggregate_id, {**e.data, "timestamp": original}, e.position)

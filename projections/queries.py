@@ -12,7 +12,6 @@ from psycopg_pool import ConnectionPool
 
 from domain.persona import Persona
 from projections import tables
-from projections.search_view import SEARCH_SQL, SearchQuery, safe_snippet, search_params
 
 
 @dataclass(frozen=True)
@@ -58,17 +57,6 @@ class ReadModels:
             " WHERE c.user_id = %s ORDER BY c.last_activity DESC LIMIT %s",
             (user_id, limit),
         )
-
-    def search(self, query: SearchQuery) -> tuple[list[dict[str, Any]], int]:
-        """A page of the user's messages matching the query, newest first, with snippets."""
-        if not query.text.strip():
-            return [], 0
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(SEARCH_SQL, search_params(query))
-            rows = list(cur.fetchall())
-        for row in rows:
-            row["snippet"] = safe_snippet(row["snippet"])
-        return rows, int(rows[0]["total"]) if rows else 0
 
     def users(self) -> list[dict[str, Any]]:
         return self._rows(

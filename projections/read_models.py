@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from projections.log_events import Cursor, Event, Handler
+from projections.log_events import Cursor, Event, Handler, as_of
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS rm_users (
@@ -139,6 +139,7 @@ def bot_archived(cur: Cursor, e: Event) -> None:
 
 
 def conversation_started(cur: Cursor, e: Event) -> None:
+    e = as_of(e, "started_at")  # an imported conversation started where it happened
     cur.execute(
         "INSERT INTO rm_conversations (conversation_id, user_id, title, bot_id, started_at,"
         " last_activity) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -195,6 +196,16 @@ def response_completed(cur: Cursor, e: Event) -> None:
     response_finished(cur, e)
 
 
+def turn_recorded(cur: Cursor, e: Event) -> None:
+    """A turn from elsewhere is a message of the conversation, at its original time if known."""
+    e = as_of(e, "at")
+    cur.execute(
+        "UPDATE rm_conversations SET last_activity = greatest(last_activity, %s),"
+        " message_count = message_count + 1 WHERE conversation_id = %s",
+        (e.at, e.aggregate_id),
+    )
+
+
 def conversation_renamed(cur: Cursor, e: Event) -> None:
     cur.execute(
         "UPDATE rm_conversations SET title = %s WHERE conversation_id = %s",
@@ -223,6 +234,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Conversation", "ResponseFailed"): response_finished,
     ("Conversation", "ResponseCancelled"): response_finished,
     ("Conversation", "Renamed"): conversation_renamed,
+    ("Conversation", "TitleGenerated"): conversation_renamed,
     ("Conversation", "Deleted"): conversation_deleted,
     ("Conversation", "BotSwitched"): bot_switched,
+    ("Conversation", "TurnRecorded"): turn_recorded,
 }

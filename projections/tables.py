@@ -11,25 +11,23 @@ from typing import Any
 
 import psycopg
 
-from projections import read_models, search_view
+from projections import read_models
 from projections.log_events import Event, Handler
 
 NAME = "read_models"
+LIVE_LOCK = 0x726D6C6976  # every live batch and a rebuild's switch: one writer at a time
 POSITION_TABLE = """CREATE TABLE IF NOT EXISTS projection_position (
     name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz DEFAULT now())"""
 
 
 def handlers_for(aggregate: str, name: str) -> list[Handler]:
-    """The read tables first, then the search view (it reads the conversation's row)."""
-    found = [
-        read_models.HANDLERS.get((aggregate, name)),
-        search_view.HANDLERS.get((aggregate, name)),
-    ]
-    return [h for h in found if h is not None]
+    """The read tables' handlers (the search view follows the log on its own)."""
+    found = read_models.HANDLERS.get((aggregate, name))
+    return [found] if found is not None else []
 
 
 def create_tables(conn: psycopg.Connection[Any]) -> None:
-    for statement in [POSITION_TABLE, *read_models.SCHEMA, *search_view.SCHEMA]:
+    for statement in [POSITION_TABLE, *read_models.SCHEMA]:
         conn.execute(statement)
 
 
@@ -45,7 +43,12 @@ def apply_batch(
 ) -> int:
     last = None
     with conn.transaction(), conn.cursor() as cur:
+        # A rebuild may have swapped in tables already past part of this batch.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LIVE_LOCK,))
+        done = position(conn, name)
         for notification_id, event in events:
+            if notification_id <= done:
+                continue
             for handler in handlers_for(event.aggregate, event.name):
                 handler(cur, event)
             last = notification_id

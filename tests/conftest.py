@@ -27,4 +27,9 @@ def settings() -> Settings:
         max_new_tokens=48,
         ack_wait_s=10.0,
         log_level="WARNING",
+        # Titles come after a reply; tests that count events would race them. test_titles.py
+        # runs a stack of its own with them on.
+        generate_titles=False,
+        # Several stacks run at once in places; PostgreSQL allows 100 connections in all.
+        store_threads=4,
     )

@@ -24,13 +24,17 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from commands import handlers
+from commands.blobs import BlobStore
 from commands.bus import CommandBus
+from commands.files import attachment_texts
 from commands.messages import CompleteResponse, FailResponse
 from commands.wire import EventEnvelope, Subjects, TokenDelta
 from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
+from workers.attachments import with_attachments
 from workers.engine.generator import ChatRequest, Generator
 from workers.stops import StopMatcher
+from workers.titles import write_title
 
 log = logging.getLogger("confab.worker")
 
@@ -57,6 +61,9 @@ class InferenceWorker:
         max_deliver: int,
         concurrency: int = 1,
         drain_grace_s: float = 20.0,
+        titles: bool = False,
+        blobs: BlobStore | None = None,
+        attachment_context_tokens: int = 1500,
         model_version: str = "base",
         load_generator: Callable[[str], Generator] | None = None,
     ) -> None:
@@ -68,6 +75,9 @@ class InferenceWorker:
         self.max_deliver = max_deliver
         self.concurrency = concurrency
         self.drain_grace_s = drain_grace_s
+        self.titles = titles  # name a new chat after its first reply
+        self.blobs = blobs
+        self.attachment_context_tokens = attachment_context_tokens
         self.stopping = asyncio.Event()
         self.completed = 0
         self.in_flight: dict[asyncio.Task[None], Msg] = {}
@@ -206,7 +216,7 @@ class InferenceWorker:
             return
         sampling = request.sampling
         chat = ChatRequest(
-            messages=chat_messages(request.system_prompt, request.history),
+            messages=chat_messages(request.system_prompt, await self._with_files(request)),
             # The operator's cap bounds what any bot or API client asks for.
             max_new_tokens=min(int(sampling.get("max_new_tokens", 256)), self.max_new_tokens),
             temperature=float(sampling.get("temperature", 0.0)),
@@ -225,12 +235,40 @@ class InferenceWorker:
             completion, model_version=self.model_version, prompt_turn_ids=request.prompt_turn_ids
         )
         # If it was stopped, or another delivery finished it meanwhile, the first outcome stands.
+        stored = False
         with contextlib.suppress(ResponseAlreadyFinished):
             await self.bus.complete_response(
                 CompleteResponse(conversation_id, response_id, completion)
             )
+            stored = True
         await msg.ack()
         self.completed += 1
+        if stored and self.titles and len(request.history) == 1 and completion.text:
+            await self._title(conversation_id, request.history[0][1], completion.text)
+
+    async def _with_files(self, request: handlers.GenerationRequest) -> list[tuple[str, str]]:
+        """The history with attached documents' text in it (none without a blob store)."""
+        ids = [str(f["id"]) for files in request.attachments for f in files]
+        if not ids or self.blobs is None:
+            return list(request.history)
+        texts = await self.bus.call(attachment_texts, self.blobs, ids)
+        return with_attachments(
+            request.history, request.attachments, texts, self.attachment_context_tokens
+        )
+
+    async def _title(self, conversation_id: UUID, question: str, answer: str) -> None:
+        """A title for a new chat; a failure here never touches the stored reply."""
+        try:
+            await write_title(
+                self.generator,
+                self.bus,
+                conversation_id,
+                question,
+                answer,
+                self.generator.model_name,
+            )
+        except Exception:
+            log.exception("writing a title for %s failed", conversation_id)
 
     async def _generate(
         self,

@@ -56,6 +56,7 @@ def to_transcript(conversation: Conversation) -> Transcript:
                 bot_name=(turn.request or {}).get("bot_name") or None,
                 parent_id=str(turn.parent_id) if turn.parent_id else None,
                 feedback=turn.feedback,
+                attachments=turn.attachments or None,
             )
             for turn in conversation.turns
         ],

@@ -11,10 +11,10 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.auth import current_user
-from commands.bus import CommandBus
 from domain.errors import InvalidField
 from domain.user import User
-from projections.search_view import SearchQuery
+from projections.search.port import Hit as FoundHit
+from projections.search.port import SearchQuery, SearchView
 
 Req = Request[Any, Any, Any]
 PAGE = 20
@@ -37,25 +37,25 @@ class SearchPage(msgspec.Struct):
     hits: list[Hit]
 
 
-def hits_of(rows: list[dict[str, Any]]) -> list[Hit]:
+def hits_of(found: list[FoundHit]) -> list[Hit]:
     return [
         Hit(
-            message_id=str(r["message_id"]),
-            conversation_id=str(r["conversation_id"]),
-            role=r["role"],
-            bot_id=r["bot_id"],
-            bot_name=r["bot_name"],
-            created_at=r["created_at"].isoformat(),
-            snippet=r["snippet"],
+            message_id=h.message_id,
+            conversation_id=h.conversation_id,
+            role=h.role,
+            bot_id=h.bot_id,
+            bot_name=h.bot_name,
+            created_at=h.at.isoformat(),
+            snippet=h.snippet,
         )
-        for r in rows
+        for h in found
     ]
 
 
 async def run_search(request: Req, query: SearchQuery) -> tuple[list[Hit], int]:
-    bus: CommandBus = request.app.state.bus
-    rows, total = await bus.run(request.app.state.read.search, query)
-    return hits_of(rows), total
+    view: SearchView = request.app.state.search
+    page = await view.search(query)
+    return hits_of(page.hits), page.total
 
 
 class SearchController(Controller):

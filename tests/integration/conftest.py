@@ -125,6 +125,13 @@ class Stack:
 
 @pytest.fixture(scope="session")
 async def stack(settings: Settings) -> AsyncIterator[Stack]:
+    async with running_stack(settings) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
+    """Relay, projector, one worker and the API on a fresh database and stream, until exit."""
     port = free_port()
     settings = msgspec.structs.replace(settings, api_port=port)
     reset_database(settings)

@@ -138,10 +138,10 @@ async def test_every_read_endpoint_refuses_anonymous_callers(stack: Stack) -> No
             assert response.json()["error"]["code"] == "not_authenticated"
 
 
-async def test_admin_endpoints_need_the_admin_role_granted_by_the_cli(
-    stack: Stack, alice: Account
-) -> None:
-    async with stack.http(alice) as http:
+async def test_admin_endpoints_need_the_admin_role_granted_by_the_cli(stack: Stack) -> None:
+    # An account of its own: the shared ones (alice, bob) stay ordinary users for other tests.
+    carol = await stack.register()
+    async with stack.http(carol) as http:
         assert (await http.get("/api/admin/users")).status_code == 403
     env = {
         "CONFAB_DB_NAME": stack.settings.db_name,
@@ -149,14 +149,14 @@ async def test_admin_endpoints_need_the_admin_role_granted_by_the_cli(
         "PATH": "/usr/bin:/bin",
     }
     grant = subprocess.run(  # noqa: ASYNC221 - a one-off CLI call, as an operator runs it
-        [sys.executable, "-m", "confab", "admin", "grant", alice.email],
+        [sys.executable, "-m", "confab", "admin", "grant", carol.email],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     assert grant.returncode == 0, grant.stderr
-    async with stack.http(alice) as http:
+    async with stack.http(carol) as http:
         users = await http.get("/api/admin/users")
     assert users.status_code == 200
-    assert alice.email in {u["email"] for u in users.json()}
+    assert carol.email in {u["email"] for u in users.json()}

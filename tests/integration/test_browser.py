@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, FilePayload, Page, async_playwright, expect
 
 from tests.integration.conftest import Stack
+from tests.integration.files_fixtures import png
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # `make test` installs it
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -71,6 +72,7 @@ async def test_a_person_chats_stops_regenerates_edits_and_reloads(
     await stream_and_render(page)
     await stop_then_regenerate(page)
     await edit_into_branch(page)
+    await attach_an_image(page)
     attack = "<img src=x onerror=alert(1)>"
     await raw_html_is_text(page, attack)
     await reload_finds_everything(page, attack)
@@ -124,12 +126,46 @@ async def edit_into_branch(page: Page) -> None:
     )
 
 
+async def attach_an_image(page: Page) -> None:
+    """Attach a picture with the paperclip, send it, see it inline, open it full size."""
+    replies = page.locator(".msg.assistant")
+    earlier = await replies.count()
+    await page.set_input_files(
+        "#attach-input",
+        files=[FilePayload(name="sunset.png", mimeType="image/png", buffer=png(900, 600, "coral"))],
+    )
+    chip = page.locator("#attach-tray .att-chip[data-file-id]")
+    await expect(chip).to_have_count(1)
+    await expect(chip.locator(".att-thumb")).to_be_visible()
+    await send(page, "Here is a photo of the sunset. Say something nice about sunsets.")
+    await expect(page.locator("#attach-tray")).to_be_hidden()
+    image = page.locator(".msg.user .att-inline").last
+    await expect(image).to_be_visible()
+    assert await image.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect(replies).to_have_count(earlier + 1, timeout=REPLY_TIMEOUT_MS)
+    await expect(replies.nth(earlier)).to_have_attribute(
+        "data-status", "complete", timeout=REPLY_TIMEOUT_MS
+    )
+    await page.screenshot(path=SHOTS / "attachment.png")
+    await page.locator(".att-image").last.click()
+    full = page.locator("#viewer .viewer-image")
+    await expect(full).to_be_visible()
+    assert await full.evaluate("img => img.complete && img.naturalWidth") == 900
+    await page.screenshot(path=SHOTS / "image-viewer.png")
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#viewer")).to_have_count(0)
+
+
 async def raw_html_is_text(page: Page, attack: str) -> None:
     """Raw HTML in a message is shown as text: nothing runs."""
+    replies = page.locator(".msg.assistant")
+    earlier = await replies.count()
     await send(page, attack)
     await expect(page.locator(".msg.user").last).to_contain_text(attack)
     assert await page.locator("#transcript img[src=x]").count() == 0
-    await expect(page.locator(".msg.assistant").last).to_have_attribute(
+    # Its own reply, not the one before it (the new one appears once the message is accepted).
+    await expect(replies).to_have_count(earlier + 1, timeout=REPLY_TIMEOUT_MS)
+    await expect(replies.nth(earlier)).to_have_attribute(
         "data-status", "complete", timeout=REPLY_TIMEOUT_MS
     )
 
@@ -144,6 +180,9 @@ async def reload_finds_everything(page: Page, attack: str) -> None:
     await expect(page.locator(".msg.user").last).to_contain_text(attack)
     after = await page.locator("#transcript .msg").all_inner_texts()
     assert after == before, (before, after)
+    image = page.locator(".msg.user .att-inline")  # the attached picture came back too
+    await expect(image).to_be_visible()
+    assert await image.evaluate("img => img.complete && img.naturalWidth > 0")
     await page.locator(".msg.user").first.locator(".branch-prev").click()
     await expect(page.locator(".msg.user").first).to_contain_text("adds two numbers")
 

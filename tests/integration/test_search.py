@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
+
+from confab import bootstrap
+from projections.search.port import SearchView
 from tests.integration.conftest import Account, Stack
+from tests.integration.waiting import eventually
 from tests.integration.wsclient import ChatClient
 
 
@@ -14,13 +19,20 @@ async def search(stack: Stack, account: Account, **params: str) -> dict:
 
 
 async def caught_up(stack: Stack) -> None:
-    from projections.queries import ReadModels
-
-    read = ReadModels(stack.settings.conninfo(), size=1)
+    """Read your own writes: wait until the search view has indexed the log's head."""
+    with psycopg.connect(stack.settings.conninfo()) as conn:
+        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM confab_events")
+        head = int(row.fetchone()[0])  # type: ignore[index]
+    view = bootstrap.build_search_view(stack.settings, size=1)
+    await view.open()
     try:
-        assert read.wait_until_caught_up(timeout_s=10)
+        await eventually(lambda: _at_least(view, head), timeout=10)
     finally:
-        read.close()
+        await view.close()
+
+
+async def _at_least(view: SearchView, position: int) -> bool:
+    return await view.position() >= position
 
 
 async def test_messages_are_found_by_words_and_phrases_with_safe_snippets(

@@ -79,6 +79,7 @@ async def start_worker(settings: Settings) -> asyncio.subprocess.Process:
         "CONFAB_MODEL_DIR": str(settings.model_dir),
         "CONFAB_MAX_NEW_TOKENS": "300",
         "CONFAB_DRAIN_GRACE_S": "120",
+        "CONFAB_GENERATE_TITLES": "0",  # its events end with the outcome they check
         "CONFAB_LOG_LEVEL": "INFO",
     }
     confab = Path(sys.executable).with_name("confab")

@@ -191,6 +191,37 @@ def test_scrub_keeps_dates_and_decimals() -> None:
     assert scrub("bob.smith@example.co.uk / 0049 30 1234567") == "[email] / [phone]"
 
 
+def test_an_imported_branch_is_the_prompt_of_its_own_answers(tmp_path: Path) -> None:
+    """An edited first message (a second root) does not carry the first branch along."""
+    store = memory_store()
+    conv = Conversation(id=uuid.uuid4(), user_id="u1", title="import", bot_id="")
+    lisbon = conv.record_turn("user", "Plan Lisbon", "chatgpt", "u1", original_id="u1")
+    conv.record_turn("assistant", "Alfama", "chatgpt", "u1", original_id="a1", parent_id=lisbon)
+    porto = conv.record_turn("user", "Plan Porto", "chatgpt", "u1", original_id="u2", at_root=True)
+    conv.record_turn("assistant", "Ribeira", "chatgpt", "u1", original_id="a2", parent_id=porto)
+    store.save(conv)
+
+    rows = rows_of(store, tmp_path)
+
+    assert [[m["content"] for m in r["messages"]] for r in rows] == [
+        ["Plan Lisbon", "Alfama"],
+        ["Plan Porto", "Ribeira"],
+    ]
+
+
+def test_an_imported_answer_with_no_question_before_it_is_no_example(tmp_path: Path) -> None:
+    store = memory_store()
+    conv = Conversation(id=uuid.uuid4(), user_id="u1", title="import", bot_id="")
+    conv.record_turn("assistant", "Continuing from before: step two.", "sharegpt", "u1")
+    conv.record_turn("user", "And step three?", "sharegpt", "u1")
+    conv.record_turn("assistant", "Step three is to rest.", "sharegpt", "u1")
+    store.save(conv)
+
+    rows = rows_of(store, tmp_path)
+
+    assert [r["messages"][-1]["content"] for r in rows] == ["Step three is to rest."]
+
+
 def test_a_completion_that_did_not_record_its_prompt_gets_it_rebuilt(tmp_path: Path) -> None:
     """v1 completions (no prompt_turn_ids): the worker's choice is rebuilt, newest turns kept."""
     store = memory_store()

@@ -74,12 +74,52 @@ def test_a_version_1_conversation_replays_with_upcast_events() -> None:
     assert request is not None
     assert request["bot_name"] == "" and request["system_prompt"] == "You are Confab."
     events = [app.mapper.to_domain_event(e) for e in v1_events]
-    assert [type(e).class_version for e in events] == [2, 4, 2]  # type: ignore[attr-defined]
+    assert [type(e).class_version for e in events] == [3, 5, 2]  # type: ignore[attr-defined]
     assert events[1].parent_id is None  # type: ignore[attr-defined]
     assert events[1].at_root is False  # type: ignore[attr-defined]
+    assert events[1].attachments == []  # type: ignore[attr-defined]
     response = conversation.response(response_id)
     assert response.parent_id == message_id  # the v1 turns still form one linear branch
     assert conversation.history_before(response_id, 10) == [("user", "Hello from 2026")]
+
+
+def test_a_conversation_with_recorded_turns_from_before_imports_replays_in_order() -> None:
+    """v2 Started had no import origin; v1 TurnRecorded had no time, original id or parent."""
+    app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    conversation_id, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    started = {"originator_topic": TOPIC, "user_id": "u1", "title": "API chat", "bot_id": "b1"}
+    old_events = [
+        stored(conversation_id, 1, "Started", {**started, "class_version": 2}),
+        *(
+            stored(
+                conversation_id,
+                version,
+                "TurnRecorded",
+                {
+                    "turn_id": uuid_value(turn_id),
+                    "role": role,
+                    "text": text,
+                    "source": "openai-api",
+                    "by": "u1",
+                },
+            )
+            for version, turn_id, role, text in [
+                (2, first, "user", "What is 2+2?"),
+                (3, second, "assistant", "4"),
+            ]
+        ),
+    ]
+    app.recorder.insert_events(old_events)
+
+    conversation: Conversation = app.repository.get(conversation_id)
+
+    assert conversation.imported_from == ""
+    assert [(t.id, t.parent_id) for t in conversation.turns] == [(first, None), (second, first)]
+    assert conversation.turns[0].created_at.isoformat() == WHEN["_data_"]
+    events = [app.mapper.to_domain_event(e) for e in old_events]
+    assert [type(e).class_version for e in events] == [3, 2, 2]  # type: ignore[attr-defined]
+    assert events[0].started_at is None and events[0].original_id == ""  # type: ignore[attr-defined]
+    assert events[2].at is None and events[2].model == ""  # type: ignore[attr-defined]
 
 
 def test_a_version_1_response_completed_replays_without_model_version_or_prompt_turns() -> None:

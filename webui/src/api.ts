@@ -1,3 +1,4 @@
+import type { Attachment } from "./attachments";
 // The Confab HTTP API: typed calls, one error shape.
 
 export type Theme = "system" | "light" | "dark";
@@ -93,6 +94,8 @@ export interface TranscriptMessage {
   /** The turn this one follows; null for the first. */
   parent_id?: string | null;
   feedback?: Feedback | null;
+  /** Files sent with a user message. */
+  attachments?: Attachment[] | null;
 }
 
 /** Every turn of the conversation's tree; `leaf_id` ends the branch shown by default. */
@@ -127,7 +130,7 @@ export class ApiError extends Error {
 /** Fired when a call comes back 401: the app shows the login page. */
 export const UNAUTHORIZED_EVENT = "confab:unauthorized";
 
-async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
   const init: RequestInit = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body instanceof FormData) {
     init.body = body;

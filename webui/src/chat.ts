@@ -2,11 +2,13 @@
 // stop / regenerate / edit / feedback, the composer (@handle autocomplete), the new-chat
 // bot picker.
 
+import { AttachmentTray, attachmentList, type Attachment } from "./attachments";
 import { api, ApiError, errorMessage, type Bot, type Feedback, type Transcript, type TranscriptMessage, type TurnStatus, type Usage } from "./api";
 import { avatar, clear, copyButton, h, icon, ICONS, toast, uuid } from "./dom";
 import { topbar } from "./layout";
 import { renderMarkdown } from "./render";
 import { socket, type ConnState, type ControlFrame, type EditFrame, type SendFrame, type ServerFrame } from "./socket";
+import { hitHref, focusTurnFromHash, snippetNode } from "./search";
 import { store } from "./state";
 
 type Status = "streaming" | "complete" | "failed" | "cancelled";
@@ -24,6 +26,7 @@ interface Turn {
   error?: string | null;
   bot_name?: string | null;
   feedback?: Feedback | null;
+  attachments?: Attachment[] | null;
   /** An edit sent but not yet accepted: its id is `local:<client_msg_id>`. */
   local?: boolean;
 }
@@ -282,6 +285,7 @@ class UserView {
     public text: string,
     clientMsgId: string | null,
     private onSave: (view: UserView, text: string) => void,
+    public attachments: Attachment[] = [],
   ) {
     this.bubble = h("div", { class: "bubble" });
     this.bubble.textContent = text; // never HTML
@@ -294,7 +298,8 @@ class UserView {
     );
     this.branchSlot.classList.add("msg-tools");
     this.tools = this.editBtn;
-    this.el = h("div", { class: "msg user", "data-status": "complete", "data-client-msg-id": clientMsgId }, this.editBtn, this.bubble, this.note, this.branchSlot);
+    const files = attachments.length ? attachmentList(attachments) : null;
+    this.el = h("div", { class: "msg user", "data-status": "complete", "data-client-msg-id": clientMsgId }, this.editBtn, files, this.bubble, this.note, this.branchSlot);
   }
 
   setNote(text: string, kind: "queued" | "failed" | "" = ""): void {
@@ -495,6 +500,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     error: m.error,
     bot_name: m.bot_name,
     feedback: m.feedback ?? null,
+    attachments: m.attachments ?? null,
   });
 
   /** Show a reply's turn as it stands now. */
@@ -520,7 +526,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     let view = views.get(t.id);
     if (view) return view;
     if (t.role === "user") {
-      view = new UserView(t.text, null, (v, text) => editMessage(v, text));
+      view = new UserView(t.text, null, (v, text) => editMessage(v, text), t.attachments ?? []);
     } else {
       const bot = botForName(t.bot_name) ?? store.bot(conversationBotId);
       const name = t.bot_name ?? bot?.name ?? "Assistant";
@@ -528,6 +534,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       syncReply(view, t);
     }
     if (t.role === "user") view.el.dataset.messageId = t.id;
+    view.el.dataset.turnId = t.id;
     views.set(t.id, view);
     return view;
   };
@@ -602,6 +609,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       views.delete(from);
       views.set(to, view);
       view.el.dataset.messageId = to;
+      view.el.dataset.turnId = to;
     }
   };
 
@@ -822,6 +830,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       render();
       flushEarly();
       scrollToBottom(true);
+      focusTurnFromHash(transcript);
       // Replies still being written stream here from now on (no polling).
       if (pendingReplies().length) watch();
     } catch (err) {
@@ -883,7 +892,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       text = pending.text;
       if (!turns.has(frame.message_id)) {
         // The server puts a new message after its newest turn.
-        turns.set(frame.message_id, { id: frame.message_id, role: "user", text, status: "complete", parent_id: parentGuess, seq: localSeq++ });
+        turns.set(frame.message_id, { id: frame.message_id, role: "user", text, status: "complete", parent_id: parentGuess, seq: localSeq++, attachments: pending.attachments });
         pending.el.dataset.messageId = frame.message_id;
         views.set(frame.message_id, pending);
       }
@@ -916,6 +925,11 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     switch (frame.type) {
       case "accepted":
         onAccepted(frame);
+        return;
+      case "title":
+        // The model named the chat after its first reply (or it was renamed elsewhere).
+        if (frame.conversation_id === conversationId) setTitle(frame.title, store.bot(conversationBotId));
+        void store.loadConversations().catch(() => undefined);
         return;
       case "delta":
       case "message":
@@ -1039,7 +1053,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
         ? h(
             "ul",
             { class: "search-results" },
-            results.map((r) => h("li", null, h("a", { href: `#/chat/${r.conversation_id}` }, r.title || "Untitled chat"))),
+            results.map((r) => h("li", null, h("a", { href: hitHref(r.conversation_id, r.message_id) }, snippetNode(r.snippet)))),
           )
         : null;
       addNotice(frame.text, "search", list ?? undefined);
@@ -1063,7 +1077,8 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     { id: "stop", type: "button", class: "send-btn stop-btn", hidden: true, "aria-label": "Stop the reply", title: "Stop (Esc)", onclick: () => stopAll() },
     h("span", { class: "stop-square", "aria-hidden": "true" }),
   );
-  const form = h("form", { class: "composer" }, popup, composer, send, stop);
+  const tray = new AttachmentTray(() => undefined);
+  const form = h("form", { class: "composer" }, popup, tray.button, tray.input, composer, send, stop);
   send.classList.add("empty");
   const composerWrap = h("div", { class: "composer-wrap" });
   const hint = h("p", { class: "composer-hint" }, "Enter to send · Shift+Enter for a new line · @ to ask another bot · /help for commands");
@@ -1175,6 +1190,11 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     const text = composer.value.trim();
     if (!text) return;
     if (conversationId && streaming()) return; // Stop first (or wait)
+    if (tray.busy) {
+      toast("Wait a moment: the files are still uploading.", "info");
+      return;
+    }
+    const files = tray.attachments;
     const clientMsgId = uuid();
     mine.add(clientMsgId);
     const frame: SendFrame = {
@@ -1184,9 +1204,11 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
       text,
       bot_id: conversationId ? null : selectedBotId,
       parent_id: conversationId ? leafId : null,
+      attachments: files.map((f) => f.id),
     };
     if (!conversationId && !text.startsWith("/")) dropPicker();
-    const view = new UserView(text, clientMsgId, (v, t) => editMessage(v, t));
+    const view = new UserView(text, clientMsgId, (v, t) => editMessage(v, t), files);
+    tray.clear();
     pendingSends.set(clientMsgId, view);
     addLoose(view.el, { sticky: true, key: clientMsgId });
     socket.send(frame);
@@ -1197,7 +1219,7 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
     scrollToBottom(true);
   };
 
-  composerWrap.append(jump, form, hint);
+  composerWrap.append(jump, tray.el, form, hint);
 
   // Esc stops a reply being written (unless something else used the key: a popup, an editor,
   // a dialog, the phone sidebar).
@@ -1241,15 +1263,9 @@ export function renderChat(main: HTMLElement, initialId: string | null): () => v
   const offFrame = socket.onFrame(handleFrame);
 
   // ---- assemble --------------------------------------------------------------------------------
-  main.replaceChildren(
-    h(
-      "section",
-      { class: "chat" },
-      topbar(titleBox, conn),
-      scroller,
-      composerWrap,
-    ),
-  );
+  const page = h("section", { class: "chat" }, topbar(titleBox, conn), scroller, composerWrap);
+  tray.wire(page, composer);
+  main.replaceChildren(page);
 
   if (conversationId) {
     void load(conversationId);

@@ -64,6 +64,7 @@ export function icon(paths: string[], size = 18): SVGSVGElement {
 
 export const ICONS = {
   plus: ["M12 5v14", "M5 12h14"],
+  paperclip: ["M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"],
   send: ["M5 12h14", "M13 6l6 6-6 6"],
   menu: ["M4 6h16", "M4 12h16", "M4 18h16"],
   close: ["M6 6l12 12", "M18 6L6 18"],

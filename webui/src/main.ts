@@ -9,6 +9,8 @@ import { renderChat } from "./chat";
 import { h } from "./dom";
 import { setSidebar } from "./layout";
 import { renderProfile } from "./profile";
+import { renderDashboard } from "./dashboard";
+import { renderSearch } from "./search";
 import { createSidebar, type SidebarHandle } from "./sidebar";
 import { socket } from "./socket";
 import { store } from "./state";
@@ -71,13 +73,20 @@ function route(): void {
     cleanup = renderBotForm(main, { kind: "customize", id });
   } else if (section === "profile") {
     cleanup = renderProfile(main);
+  } else if (section === "search" || section.startsWith("search?")) {
+    cleanup = renderSearch(main);
+    active = "/search";
+  } else if (section === "admin" && id === "analytics") {
+    cleanup = renderDashboard(main);
   } else {
     location.replace("#/chat");
     return;
   }
   sidebar?.setActive(active);
   const titles: Record<string, string> = { chat: "Chat", bots: "Bots", profile: "Profile" };
-  document.title = `${titles[section] ?? "Chat"} · Confab`;
+  titles.search = "Search";
+  titles.admin = "Analytics";
+  document.title = `${titles[section.split("?")[0]] ?? "Chat"} · Confab`;
 }
 
 function showLogin(): void {

@@ -4,6 +4,8 @@ import { api, errorMessage, type ConversationSummary } from "./api";
 import { avatar, clear, confirmDialog, h, icon, ICONS, toast } from "./dom";
 import { store } from "./state";
 
+const CHART_ICON = ["M3 3v18h18", "M7 15l4-4 3 3 5-6"];
+
 export interface SidebarHandle {
   el: HTMLElement;
   setActive(route: string): void;
@@ -152,10 +154,18 @@ export function createSidebar(shell: HTMLElement, onLogout: () => void): Sidebar
     }
   };
 
+  const searchBox = h("input", { type: "search", class: "search-input sidebar-search", id: "sidebar-search", placeholder: "Search messages", "aria-label": "Search your messages" });
+  const searchForm = h(
+    "form",
+    { class: "sidebar-search-form", role: "search", onsubmit: (ev: Event) => { ev.preventDefault(); const q = searchBox.value.trim(); if (q) { location.hash = `#/search?q=${encodeURIComponent(q)}`; handle.close(); } } },
+    searchBox,
+  );
+  const analyticsLink = h("a", { class: "nav-link", href: "#/admin/analytics", "data-route": "/admin/analytics", id: "analytics-link", hidden: true }, icon(CHART_ICON), h("span", null, "Analytics"));
   const userBox = h("div", { class: "user-box" });
   const renderUser = () => {
     clear(userBox);
     const me = store.me;
+    analyticsLink.hidden = me?.role !== "admin";
     if (!me) return;
     userBox.append(
       h(
@@ -181,8 +191,9 @@ export function createSidebar(shell: HTMLElement, onLogout: () => void): Sidebar
       h("button", { type: "button", class: "icon-btn only-phone", "aria-label": "Close sidebar", onclick: () => handle.close() }, icon(ICONS.close)),
     ),
     h("button", { type: "button", id: "new-chat", class: "btn new-chat", onclick: newChat }, icon(ICONS.plus), h("span", null, "New chat")),
+    searchForm,
     list,
-    h("div", { class: "sidebar-nav" }, navLink("#/bots", "Bots", ICONS.bots), navLink("#/profile", "Profile & settings", ICONS.user)),
+    h("div", { class: "sidebar-nav" }, navLink("#/bots", "Bots", ICONS.bots), navLink("#/profile", "Profile & settings", ICONS.user), analyticsLink),
     userBox,
   );
   el.addEventListener("click", (ev) => {

@@ -15,6 +15,8 @@ export interface SendFrame {
   bot_id: string | null;
   /** The turn shown last: a new message continues the branch on screen. */
   parent_id: string | null;
+  /** Ids of files uploaded for this message. */
+  attachments?: string[];
 }
 
 /** A new version of an earlier user message; resending it repeats nothing on the server. */
@@ -41,6 +43,7 @@ export type ServerFrame =
   | { type: "delta"; conversation_id: string; response_id: string; text: string }
   | { type: "message"; conversation_id: string; response_id: string; role: "assistant"; text: string; usage: Usage }
   | { type: "cancelled"; conversation_id: string; response_id: string }
+  | { type: "title"; conversation_id: string; title: string }
   | {
       type: "notice";
       kind: "help" | "new" | "search" | "bot" | string;
@@ -48,7 +51,7 @@ export type ServerFrame =
       client_msg_id?: string;
       conversation_id?: string;
       bot_id?: string;
-      results?: { conversation_id: string; title: string }[];
+      results?: { conversation_id: string; message_id: string; role: string; snippet: string; bot_name?: string; at?: string }[];
     }
   | {
       type: "error";

@@ -25,6 +25,8 @@ class Encoded:
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], max_len: int) -> Encoded | None:
     """One example's tokens and labels; None when no token of the answer would be learned."""
+    if len(messages) < 2:  # an answer with no prompt teaches nothing
+        return None
     prompt = list(tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True))
     full = list(tokenizer.apply_chat_template(messages))
     if full[: len(prompt)] != prompt:  # the template rendered the history differently

@@ -1,0 +1,1 @@
+"""Uploaded files: upload, download, thumbnails; owners only."""
