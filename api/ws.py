@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import platform
 from typing import Any
 from uuid import UUID
 
@@ -101,13 +103,17 @@ def optional_uuid(value: str | None, field: str) -> UUID | None:
         raise BadFrame(f"{field} is not a valid id.") from None
 
 
+# Which API process holds a socket: replicas behind a load balancer are told apart by it.
+INSTANCE = f"{platform.node()}-{os.getpid()}"
+
+
 @websocket("/ws")
 async def chat_socket(socket: Socket) -> None:
     user = await authenticate(socket)
     if user is None:
         await socket.close(code=UNAUTHORIZED, reason="log in first")
         return
-    await socket.accept()
+    await socket.accept(headers={"X-Confab-Instance": INSTANCE})
     session = ChatSession(socket.app.state.bus, socket.app.state.hub, socket.app.state.read, user)
     session.search = socket.app.state.search
     session.max_attachments = socket.app.state.max_attachments

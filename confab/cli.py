@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from confab.settings import Settings, load_settings
 
@@ -24,7 +25,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run an inference worker")
     sub.add_parser("projector", help="keep the PostgreSQL read models up to date")
     up = sub.add_parser("up", help="run relay, projector, workers and API together (foreground)")
-    up.add_argument("--workers", type=int, default=1)
+    up.add_argument("--workers", type=int, default=1, help="inference worker processes")
+    up.add_argument("--api", type=int, default=1, help="API processes (more than 1: behind nginx)")
+    up.add_argument("--nginx", action="store_true", help="put nginx in front even of one API")
     sub.add_parser("init", help="create the database objects, built-in bots and the NATS stream")
     sub.add_parser("check", help="check that PostgreSQL and NATS answer")
     model = sub.add_parser("model", help="model files")
@@ -147,16 +150,47 @@ def _process(name: str) -> Command:
 
 
 def _up(settings: Settings, args: argparse.Namespace) -> int:
+    if args.api < 1 or args.workers < 0:
+        print("confab: --api must be at least 1 and --workers at least 0", file=sys.stderr)
+        return 2
     if _init(settings, args):
         return 1
     _model(settings, args)
     from ops.stack import run_stack
 
-    me = [sys.executable, "-m", "confab"]
-    commands = [[*me, "relay"], [*me, "projector"]]
-    commands += [[*me, "worker"]] * args.workers + [[*me, "api"]]
+    try:
+        children = _stack_children(settings, args.api, args.workers, args.nginx or args.api > 1)
+    except FileNotFoundError as exc:
+        print(f"confab: {exc}", file=sys.stderr)
+        return 1
     print(f"Confab: http://{settings.api_host}:{settings.api_port}  (Ctrl-C stops everything)")
-    return run_stack(commands)
+    return run_stack(children, settings.data_dir / "run" / "stack.json")
+
+
+def _stack_children(settings: Settings, apis: int, workers: int, nginx: bool) -> list[Any]:
+    """The processes of `confab up`: behind nginx, the APIs listen on the ports after its own."""
+    from ops.nginx import write_nginx_config
+    from ops.stack import Child
+
+    me = [sys.executable, "-m", "confab"]
+    health = settings.health_port
+    children = [
+        Child("relay", [*me, "relay"], {"CONFAB_HEALTH_PORT": str(health)}, health),
+        Child("projector", [*me, "projector"], {"CONFAB_HEALTH_PORT": str(health + 1)}, health + 1),
+    ]
+    for n in range(workers):
+        port = health + 2 + n
+        children.append(
+            Child(f"worker-{n + 1}", [*me, "worker"], {"CONFAB_HEALTH_PORT": str(port)}, port)
+        )
+    if not nginx:
+        return [*children, Child("api", [*me, "api"], {}, settings.api_port)]
+    api_ports = [settings.api_port + 1 + n for n in range(apis)]
+    for n, port in enumerate(api_ports):
+        children.append(Child(f"api-{n + 1}", [*me, "api"], {"CONFAB_PORT": str(port)}, port))
+    prefix = settings.data_dir / "run" / "nginx"
+    argv = write_nginx_config(settings.api_host, settings.api_port, api_ports, prefix)
+    return [*children, Child("nginx", argv, {}, settings.api_port)]
 
 
 def _operator_action(settings: Settings, args: argparse.Namespace) -> int:

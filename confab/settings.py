@@ -23,6 +23,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bus_prefix: str = "confab"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The health/metrics port of a relay, projector or worker (`confab up` numbers them from here)
+    health_port: int = 9100
     model_dir: Path | None = None
     model_name: str = "SmolLM2-135M-Instruct"
     max_history_turns: int = 20
@@ -108,6 +110,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "bus_prefix": ("CONFAB_BUS_PREFIX", str),
     "api_host": ("CONFAB_HOST", str),
     "api_port": ("CONFAB_PORT", int),
+    "health_port": ("CONFAB_HEALTH_PORT", int),
     "model_dir": ("CONFAB_MODEL_DIR", Path),
     "model_name": ("CONFAB_MODEL_NAME", str),
     "max_history_turns": ("CONFAB_MAX_HISTORY_TURNS", int),

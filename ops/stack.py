@@ -1,22 +1,58 @@
-"""`confab up`: the relay, the workers and the API as child processes, in the foreground.
+"""`confab up`: nginx, relay, projector, workers and APIs as children, in the foreground.
 
-Ctrl-C (or SIGTERM) is passed to every child, which drains and exits; a child that has not
-exited after a grace period is killed. If any child dies, the others are stopped too.
+A child that dies is started again after a short back-off (a crashed worker's requests are
+redelivered, a crashed API's clients reconnect through nginx), unless it keeps dying right after
+it starts, which means it cannot run at all: then everything is stopped. Ctrl-C (or SIGTERM) is
+passed to every child, which drains and exits; a child still running after a grace period is
+killed. The names, process ids and ports of the children are kept in a JSON status file, so an
+operator (or a fault test) can find the process behind each port.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 GRACE_S = 15.0
+POLL_S = 0.2
+QUICK_DEATH_S = 5.0  # a child that dies this soon after starting counts as failing to start
+MAX_QUICK_DEATHS = 5
+MAX_BACKOFF_S = 10.0
 
 
-def run_stack(commands: list[list[str]]) -> int:
-    children = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603 - our own entry point
+@dataclass(frozen=True)
+class Child:
+    """One process of the stack: a name, its command line and the environment it adds."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
+
+
+@dataclass
+class _Running:
+    child: Child
+    process: subprocess.Popen[bytes]
+    started: float
+    quick_deaths: int = 0
+    restarts: int = 0
+    restart_at: float | None = None
+
+
+def _start(child: Child) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(child.argv, env={**os.environ, **child.env})  # noqa: S603 - ours
+
+
+def run_stack(children: list[Child], status_file: Path | None = None) -> int:
+    running = [_Running(c, _start(c), time.monotonic()) for c in children]
     stopping = False
 
     def stop(signum: int, _: FrameType | None) -> None:
@@ -24,17 +60,69 @@ def run_stack(commands: list[list[str]]) -> int:
         stopping = True
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    failed: str | None = None
     try:
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.2)
+        _write_status(status_file, running)
+        while not stopping and failed is None:
+            time.sleep(POLL_S)
+            failed = _supervise(running, status_file)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        code = _stop_all(children)
-    if not stopping:
-        print("confab: a process exited; stopped the others", file=sys.stderr)
+        code = _stop_all([r.process for r in running])
+        if status_file is not None:
+            status_file.unlink(missing_ok=True)
+    if failed is not None:
+        print(f"confab: {failed} cannot run; stopped the others", file=sys.stderr)
         return code or 1
     return 0
+
+
+def _supervise(running: list[_Running], status_file: Path | None) -> str | None:
+    """Restart the children that died; the name of one that keeps dying, if any."""
+    now = time.monotonic()
+    changed = False
+    for entry in running:
+        if entry.restart_at is not None:
+            if now >= entry.restart_at:
+                entry.process, entry.started, entry.restart_at = _start(entry.child), now, None
+                entry.restarts += 1
+                changed = True
+            continue
+        code = entry.process.poll()
+        if code is None:
+            continue
+        quick = now - entry.started < QUICK_DEATH_S
+        entry.quick_deaths = entry.quick_deaths + 1 if quick else 0
+        if entry.quick_deaths >= MAX_QUICK_DEATHS:
+            return entry.child.name
+        backoff = min(MAX_BACKOFF_S, 0.5 * 2**entry.quick_deaths)
+        print(
+            f"confab: {entry.child.name} exited with {code}; starting it again in {backoff:.1f} s",
+            file=sys.stderr,
+        )
+        entry.restart_at = now + backoff
+    if changed:
+        _write_status(status_file, running)
+    return None
+
+
+def _write_status(status_file: Path | None, running: list[_Running]) -> None:
+    if status_file is None:
+        return
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {
+            "name": r.child.name,
+            "pid": r.process.pid,
+            "port": r.child.port,
+            "restarts": r.restarts,
+        }
+        for r in running
+    ]
+    temporary = status_file.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"supervisor": os.getpid(), "children": rows}, indent=2))
+    temporary.replace(status_file)
 
 
 def _stop_all(children: list[subprocess.Popen[bytes]]) -> int:
