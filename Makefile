@@ -7,12 +7,12 @@ STAMP := $(VENV)/.confab-installed
 DATA_DIR ?= data
 export CONFAB_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: run test bench install webui model browser check lint unit integration clean
+.PHONY: run test bench load install webui model browser nginx check lint unit integration clean
 
 run: install webui model
 	$(BIN)/confab up
 
-test: install webui model browser lint
+test: install webui model browser nginx lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 # Benchmarks print ratios against baselines measured in the same run and write
@@ -22,6 +22,10 @@ bench: install webui model
 	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.imports
+
+# 200 websocket users for a minute against `confab up --api 2` behind nginx.
+load: install webui model nginx
+	$(BIN)/python -m bench.load
 
 install: $(STAMP)
 
@@ -49,6 +53,14 @@ browser: /usr/bin/chromium
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
 	  || (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -q \
 	      && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
+
+# `confab up --api N` puts Debian's nginx in front of the API processes.
+nginx: /usr/sbin/nginx
+
+/usr/sbin/nginx:
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx \
+	  || (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -q \
+	      && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx)
 
 model: install
 	$(BIN)/confab model prepare
