@@ -106,6 +106,10 @@ class Hub:
                     )
                 },
             )
+            log.info(
+                "response delivered",
+                extra={"request_id": data["response_id"], "conversation_id": event.aggregate_id},
+            )
         elif event.name == "ResponseCancelled":
             frame = CancelledFrame(event.aggregate_id, data["response_id"])
         elif event.name in ("TitleGenerated", "Renamed"):

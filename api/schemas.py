@@ -146,3 +146,8 @@ class Transcript(msgspec.Struct):
 
 class Health(msgspec.Struct):
     status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str  # "ready" or "not_ready"
+    checks: dict[str, str]  # each dependency: "ok" or why not

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import platform
+import time
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from api import metrics
 from api.auth import authenticate
 from api.hub import Hub, Outbox
 from api.schemas import (
@@ -152,8 +154,10 @@ class ChatSession:
             client_msg_id = frame.client_msg_id
             await self._dispatch(frame)
         except DomainError as exc:
+            metrics.ERRORS.labels(exc.code).inc()
             self.outbox.put_nowait(ErrorFrame(exc.code, exc.message, client_msg_id=client_msg_id))
         except Exception:
+            metrics.ERRORS.labels("internal_error").inc()
             log.exception("handling a frame failed")
             self.outbox.put_nowait(
                 ErrorFrame(
@@ -232,6 +236,7 @@ class ChatSession:
         return [BotChoice(r.bot_id, r.persona.name, r.persona.description) for r in rows]
 
     async def _post(self, frame: SendFrame, conversation_id: UUID | None, bot: UUID | None) -> None:
+        started = time.perf_counter()
         cmd = chat.PostMessage(
             user_id=self.user.id,
             client_msg_id=frame.client_msg_id,
@@ -247,6 +252,16 @@ class ChatSession:
         accepted = await self.bus.post_message(cmd)
         self.hub.watch(str(accepted.conversation_id), self.outbox)
         self.outbox.put_nowait(accepted_frame(accepted))
+        metrics.ACCEPTED.inc()
+        metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
+        log.info(
+            "message accepted",
+            extra={
+                "request_id": str(accepted.response_id),
+                "conversation_id": str(accepted.conversation_id),
+                "user_id": str(self.user.id),
+            },
+        )
 
     async def _attachments(self, file_ids: list[str]) -> list[dict[str, Any]]:
         """The summaries of the user's own files; anyone else's is "no such file"."""

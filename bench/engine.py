@@ -29,7 +29,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from bench.prompts import conversations
 from domain.conversation import Completion
-from workers.engine.generator import ChatRequest, Generator
+from workers.engine.generator import ChatRequest, Generator, engine_dtype
 
 MODEL = Path("data/models/smollm2-135m-instruct")
 RESULTS = Path(__file__).parent / "results"
@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="32 new tokens, widths 1 and 8")
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--gap-ms", type=float, default=100.0, help="between engine arrivals")
-    parser.add_argument("--dtypes", default="float32,bfloat16", help="engine dtypes to run")
+    parser.add_argument("--dtypes", default="float32,bfloat16,int8", help="engine dtypes to run")
     parser.add_argument("--prefill-tokens", type=int, default=512, help="prompt tokens a step")
     parser.add_argument("--widths", default=",".join(map(str, WIDTHS)), help="stream counts")
     args = parser.parse_args()
@@ -180,25 +180,31 @@ def main() -> None:
     thread.join()
 
 
+def baselines(widths: tuple[int, ...], new_tokens: int, base: dict[int, Run]) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(MODEL)
+    model: Any = AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32).eval()
+    baseline(model, tokenizer, conversations(1), 8)  # warm-up: first calls pay for allocation
+    for width in widths:
+        base[width] = baseline(model, tokenizer, conversations(width), new_tokens)
+        show(base[width])
+
+
 def run(args: argparse.Namespace) -> None:
     new_tokens = 32 if args.quick else args.new_tokens
     widths = (1, 8) if args.quick else tuple(int(w) for w in args.widths.split(","))
     info = machine()
     print(f"{info} | {new_tokens} new tokens, greedy, eos ignored", flush=True)
 
-    tokenizer = AutoTokenizer.from_pretrained(MODEL)
-    model: Any = AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32).eval()
-    baseline(model, tokenizer, conversations(1), 8)  # warm-up: first calls pay for allocation
-    runs: list[Run] = []
     base: dict[int, Run] = {}
-    for width in widths:
-        base[width] = baseline(model, tokenizer, conversations(width), new_tokens)
-        runs.append(base[width])
-        show(base[width])
-    del model
+    # `generate` runs on a thread of its own that ends before the engine starts: while a thread
+    # that used torch's OpenMP pool lives, another one's ops run ~50% slower (engine.py).
+    thread = threading.Thread(target=baselines, args=(widths, new_tokens, base), name="generate")
+    thread.start()
+    thread.join()
+    runs: list[Run] = list(base.values())
 
     for name in args.dtypes.split(","):
-        dtype = getattr(torch, name)
+        dtype = engine_dtype(name)
         generator = Generator(
             MODEL,
             "bench",
@@ -212,6 +218,8 @@ def run(args: argparse.Namespace) -> None:
             label = f"engine {name}"
             if generator.engine.runner.wide_layers is not None:
                 label += " (fp32 wide steps)"
+            if generator.engine.runner.int8_layers is not None:
+                label = "engine bf16 + int8 weights"
             run = asyncio.run(
                 engine_run(generator, conversations(width), new_tokens, args.gap_ms / 1000, label)
             )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from confab import logs
 from confab.settings import Settings, load_settings
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -91,11 +92,7 @@ def _add_dataset_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         return COMMANDS[args.command](settings, args)
     except KeyboardInterrupt:
@@ -143,6 +140,10 @@ def _process(name: str) -> Command:
         from confab import bootstrap, processes
 
         bootstrap.ensure_database(settings)
+        if name == "worker" and settings.worker_nice > 0 and hasattr(os, "nice"):
+            # The engine's work is throughput: on a shared CPU the API, relay and database
+            # should take a core from it at once.
+            os.nice(min(settings.worker_nice, 19))
         asyncio.run(getattr(processes, f"run_{name}")(settings))
         return 0
 
@@ -173,7 +174,7 @@ def _stack_children(settings: Settings, apis: int, workers: int, nginx: bool) ->
     from ops.stack import Child
 
     me = [sys.executable, "-m", "confab"]
-    health = settings.health_port
+    health = settings.health_port or 9100
     children = [
         Child("relay", [*me, "relay"], {"CONFAB_HEALTH_PORT": str(health)}, health),
         Child("projector", [*me, "projector"], {"CONFAB_HEALTH_PORT": str(health + 1)}, health + 1),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from nats.aio.client import Client as NATS
@@ -15,12 +16,13 @@ from commands import models
 from commands.blobs import FileBlobStore
 from commands.embeddings import MiniLMEmbedder
 from commands.wire import Subjects
-from confab import bootstrap
+from confab import bootstrap, health
 from confab.settings import Settings
 from domain.model_version import BASE_VERSION
 from projections.queries import ReadModels
 from workers.engine import model_files
 from workers.engine.generator import Generator, engine_dtype
+from workers.follower import LogFollower
 from workers.inference import InferenceWorker
 from workers.projector import Projector
 from workers.relay import Relay
@@ -57,10 +59,19 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
         max_redrives=settings.max_redrives,
         every_s=settings.sweep_every_s,
     )
+    checks = {
+        "database": health.database_check(settings),
+        "nats": health.nats_check(nc),
+        "relay": health.follower_check(relay),
+    }
     try:
-        await asyncio.gather(
-            relay.run(), sweeper.run(relay.stopping, lambda: relay.state == "active")
-        )
+        async with (
+            health.health_server(settings, checks),
+            health.running(health.sample_lag(bus, {"relay": relay}, health.relay_lag)),
+        ):
+            await asyncio.gather(
+                relay.run(), sweeper.run(relay.stopping, lambda: relay.state == "active")
+            )
     finally:
         await nc.drain()
         bus.close()
@@ -81,8 +92,18 @@ async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -
     await view.open()
     search = SearchProjector(bus, settings.conninfo(), view)
     search.stopping = projector.stopping
+    checks = {
+        "database": health.database_check(settings),
+        "projector": health.follower_check(projector),
+        "search": health.follower_check(search),
+    }
+    followers: dict[str, LogFollower] = {"projector": projector, search.name: search}
     try:
-        await asyncio.gather(projector.run(), search.run())
+        async with (
+            health.health_server(settings, checks),
+            health.running(health.sample_lag(bus, followers, health.projector_lag)),
+        ):
+            await asyncio.gather(projector.run(), search.run())
     finally:
         await view.close()
         bus.close()
@@ -136,13 +157,28 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         load_generator=load,
     )
     worker.stopping = stop_event(stop)
+    subjects = Subjects(settings.bus_prefix)
+    checks = {"database": health.database_check(settings), "nats": health.nats_check(nc)}
     try:
-        await worker.run()
+        async with (
+            health.health_server(settings, checks),
+            health.running(health.sample_queue(js, subjects)),
+        ):
+            await worker.run()
     finally:
         await nc.drain()
         worker.generator.close()
         bus.close()
         log.info("worker stopped after %d responses", worker.completed)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: on SIGTERM it would exit by the signal (code
+    -15) after shutting down; the process's stop event makes it exit 0 like the others."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -172,17 +208,16 @@ async def run_api(settings: Settings, stop: asyncio.Event | None = None) -> None
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers go through the process's own (text or JSON)
         ws_max_size=1 << 20,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
-    if stop is None:
-        await server.serve()  # uvicorn handles SIGINT/SIGTERM itself
-        return
+    server = _Server(config)
+    stopping = stop_event(stop)
 
     async def exit_on_stop() -> None:
-        await stop.wait()
-        server.should_exit = True
+        await stopping.wait()
+        server.should_exit = True  # uvicorn finishes open requests, then the lifespan ends
 
     watcher = asyncio.create_task(exit_on_stop())
     try:

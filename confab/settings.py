@@ -23,8 +23,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bus_prefix: str = "confab"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # The health/metrics port of a relay, projector or worker (`confab up` numbers them from here)
-    health_port: int = 9100
+    # Where a relay, projector or worker serves /healthz, /readyz and /metrics (0: nowhere);
+    # `confab up` numbers its children's ports from here, or from 9100 when this is 0
+    health_port: int = 0
     model_dir: Path | None = None
     model_name: str = "SmolLM2-135M-Instruct"
     max_history_turns: int = 20
@@ -38,13 +39,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_attachments: int = 10  # files on one message
     attachment_context_tokens: int = 1500  # of attached text a prompt takes, all files together
     generate_titles: bool = True  # the model names a new chat after its first reply
-    engine_dtype: str = "auto"  # auto (bf16; on a CPU with fp32 wide steps), float32, bfloat16
+    # auto (GPU: bf16; CPU: bf16 with int8 weights for narrow steps), float32, bfloat16, int8
+    engine_dtype: str = "auto"
     drain_grace_s: float = 20.0
+    # The worker's CPU priority (Unix nice, 0-19): above 0, the API, relay and database take
+    # a shared CPU from the engine at once (overhead p50 33 -> 24 ms on 2 cores, bench/overhead)
+    worker_nice: int = 10
     # A request with no outcome this long after it was asked for is published again.
     sweep_after_s: float = 120.0
     sweep_every_s: float = 10.0
     max_redrives: int = 3
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object a line, with the turn's request id
     # The search view: PostgreSQL full-text search unless an OpenSearch URL is given.
     opensearch_url: str = ""
     # Promotion gate of `confab train`: held-out loss must fall by this fraction, and the sanity
@@ -118,6 +124,8 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "store_threads": ("CONFAB_STORE_THREADS", int),
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
     "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
+    "log_format": ("CONFAB_LOG_FORMAT", str),
+    "worker_nice": ("CONFAB_WORKER_NICE", int),
     "generate_titles": ("CONFAB_GENERATE_TITLES", _flag),
     "max_upload_bytes": ("CONFAB_MAX_UPLOAD_BYTES", int),
     "max_attachments": ("CONFAB_MAX_ATTACHMENTS", int),

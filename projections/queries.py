@@ -33,6 +33,11 @@ class ReadModels:
     def close(self) -> None:
         self.pool.close()
 
+    def ping(self, timeout_s: float = 2.0) -> None:
+        """Raises unless the database answers (readiness)."""
+        with self.pool.connection(timeout=timeout_s) as conn:
+            conn.execute("SELECT 1")
+
     def _rows(self, sql: LiteralString, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(sql, params)

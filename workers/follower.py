@@ -59,6 +59,9 @@ class LogFollower:
         """Process a batch and record `batch[-1].id` as the new position."""
         raise NotImplementedError
 
+    def counted(self, events: int) -> None:
+        """A batch was handled: metrics hook."""
+
     async def _wait_for_lock(self, conn: psycopg.AsyncConnection) -> bool:
         while not self.stopping.is_set():
             cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.lock_key,))
@@ -91,6 +94,7 @@ class LogFollower:
                     continue
                 self.position = batch[-1].id
                 self.handled += len(batch)
+                self.counted(len(batch))
                 continue
             await self._wait_for_notify(listen)
 

@@ -31,6 +31,7 @@ from commands.messages import CompleteResponse, FailResponse
 from commands.wire import EventEnvelope, Subjects, TokenDelta
 from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
+from workers import metrics
 from workers.attachments import with_attachments
 from workers.engine.generator import ChatRequest, Generator
 from workers.stops import StopMatcher
@@ -76,6 +77,7 @@ class InferenceWorker:
         self.concurrency = concurrency
         self.drain_grace_s = drain_grace_s
         self.titles = titles  # name a new chat after its first reply
+        self.titling: set[asyncio.Task[None]] = set()
         self.blobs = blobs
         self.attachment_context_tokens = attachment_context_tokens
         self.stopping = asyncio.Event()
@@ -115,8 +117,10 @@ class InferenceWorker:
                 await self._wait_for_room()
                 continue
             try:
-                msgs = await sub.fetch(batch=room, timeout=1.0)
-            except (NatsTimeout, TimeoutError):  # a batch of >1 times out as asyncio's error
+                # One at a time: a fetch of a batch of n, once one message is in, waits for the
+                # rest until its timeout (nats-py), which held a lone request up to a second.
+                msgs = await sub.fetch(batch=1, timeout=1.0)
+            except (NatsTimeout, TimeoutError):
                 continue
             for msg in msgs:
                 if self.stopping.is_set():  # fetched while the stop came: not ours to start
@@ -144,8 +148,8 @@ class InferenceWorker:
         if self.load_generator is None or version == self.model_version:
             return
         log.info("model %s promoted: draining %d requests", version, len(self.in_flight))
-        if self.in_flight:
-            await asyncio.wait(list(self.in_flight))
+        if self.in_flight or self.titling:
+            await asyncio.wait([*self.in_flight, *self.titling])
         try:
             loaded = await asyncio.to_thread(self.load_generator, path)
         except Exception:
@@ -171,8 +175,14 @@ class InferenceWorker:
 
     async def _drain(self) -> None:
         """Nothing new is fetched; what is in hand finishes, or goes back after a grace period."""
-        if not self.in_flight:
-            return
+        if self.in_flight:
+            await self._hand_back()
+        if self.titling:  # titles of the chats just answered: best effort, within the grace
+            _, late = await asyncio.wait(list(self.titling), timeout=self.drain_grace_s)
+            for task in late:
+                task.cancel()
+
+    async def _hand_back(self) -> None:
         log.info("draining %d requests in flight", len(self.in_flight))
         _, unfinished = await asyncio.wait(list(self.in_flight), timeout=self.drain_grace_s)
         for task in unfinished:
@@ -183,6 +193,13 @@ class InferenceWorker:
                     await msg.nak()  # another worker takes it at once
 
     async def handle(self, msg: Msg) -> None:
+        metrics.ACTIVE.inc()
+        try:
+            await self._handle(msg)
+        finally:
+            metrics.ACTIVE.dec()
+
+    async def _handle(self, msg: Msg) -> None:
         try:
             envelope = msgspec.json.decode(msg.data, type=EventEnvelope)
             conversation_id = UUID(envelope.aggregate_id)
@@ -195,8 +212,10 @@ class InferenceWorker:
             await self._answer(msg, conversation_id, response_id)
         except DomainError as exc:
             log.warning("request %s refused: %s", response_id, exc.message)
+            metrics.RESPONSES.labels("refused").inc()
             await msg.ack()
         except Exception:
+            metrics.ERRORS.inc()
             log.exception(
                 "answering %s failed (delivery %d)", response_id, msg.metadata.num_delivered
             )
@@ -224,6 +243,8 @@ class InferenceWorker:
             repetition_penalty=float(sampling.get("repetition_penalty", 1.0)),
         )
         stops = StopMatcher([str(s) for s in sampling.get("stop", [])])
+        ids = {"request_id": str(response_id), "conversation_id": str(conversation_id)}
+        log.info("answering", extra=ids)
         self.generating[str(response_id)] = chat
         try:
             completion = await self._generate(
@@ -243,8 +264,21 @@ class InferenceWorker:
             stored = True
         await msg.ack()
         self.completed += 1
+        observe(completion, stored)
+        log.info(
+            "answered: %d tokens, first after %.0f ms",
+            completion.completion_tokens,
+            completion.ttft_ms,
+            extra=ids,
+        )
         if stored and self.titles and len(request.history) == 1 and completion.text:
-            await self._title(conversation_id, request.history[0][1], completion.text)
+            # Off the request's slot: a title is not a request, and holding the slot kept the
+            # next users' requests waiting in JetStream while fifty new chats got their titles.
+            task = asyncio.create_task(
+                self._title(conversation_id, request.history[0][1], completion.text)
+            )
+            self.titling.add(task)
+            task.add_done_callback(self.titling.discard)
 
     async def _with_files(self, request: handlers.GenerationRequest) -> list[tuple[str, str]]:
         """The history with attached documents' text in it (none without a blob store)."""
@@ -311,3 +345,14 @@ class InferenceWorker:
     async def _fail(self, conversation_id: UUID, response_id: UUID, reason: str) -> None:
         with contextlib.suppress(DomainError):
             await self.bus.fail_response(FailResponse(conversation_id, response_id, reason))
+
+
+def observe(completion: Completion, stored: bool) -> None:
+    """A finished generation in the metrics: latency, tokens, outcome."""
+    metrics.RESPONSES.labels(completion.finish_reason if stored else "duplicate").inc()
+    metrics.TOKENS.inc(completion.completion_tokens)
+    if completion.completion_tokens:
+        metrics.TTFT.observe(completion.ttft_ms / 1000)
+    if completion.completion_tokens > 1:
+        per_token = (completion.total_ms - completion.ttft_ms) / (completion.completion_tokens - 1)
+        metrics.TOKEN_LATENCY.observe(per_token / 1000)

@@ -14,6 +14,7 @@ from commands.app import ConfabStore
 from commands.wire import topic_names
 from projections import tables
 from projections.log_events import Event
+from workers import metrics
 from workers.follower import LogFollower
 from workers.relay import event_fields
 
@@ -26,6 +27,9 @@ def to_projection_event(store: ConfabStore, notification: Notification) -> Event
 
 class Projector(LogFollower):
     name = "projector"
+
+    def counted(self, events: int) -> None:
+        metrics.APPLIED.labels(self.name).inc(events)
 
     async def load_position(self, conn: psycopg.AsyncConnection) -> int:
         return await self.bus.run(self._position)

@@ -20,6 +20,7 @@ from nats.js.errors import NoStreamResponseError
 from commands.app import ConfabStore
 from commands.bus import CommandBus
 from commands.wire import EventEnvelope, Subjects, topic_names
+from workers import metrics
 from workers.follower import LogFollower
 
 CREATE_POSITION_TABLE = """
@@ -74,6 +75,9 @@ class Relay(LogFollower):
     @property
     def published(self) -> int:
         return self.handled
+
+    def counted(self, events: int) -> None:
+        metrics.PUBLISHED.inc(events)
 
     async def load_position(self, conn: psycopg.AsyncConnection) -> int:
         cur = await conn.execute(

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Notification
 
 from commands.bus import CommandBus
 from projections.search.port import SearchView
+from workers import metrics
 from workers.follower import LogFollower
 from workers.projector import to_projection_event
 
@@ -27,6 +28,9 @@ class SearchProjector(LogFollower):
 
     async def load_position(self, conn: psycopg.AsyncConnection) -> int:
         return await self.view.position()
+
+    def counted(self, events: int) -> None:
+        metrics.APPLIED.labels(self.name).inc(events)
 
     async def handle(self, batch: Sequence[Notification], conn: psycopg.AsyncConnection) -> None:
         events = await self.bus.run(lambda: [to_projection_event(self.bus.store, n) for n in batch])

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, get
+from prometheus_client import generate_latest
 
 from commands.bus import CommandBus
 from projections.lag import Lag, lags
@@ -73,4 +74,5 @@ class StatusController(Controller):
         for metric, help_text, value in METRICS:
             lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
             lines += [f'{metric}{{projection="{x.name}"}} {value(x)}' for x in found]
-        return "\n".join(lines) + "\n"
+        # and the process's own: HTTP requests, websocket accepts and errors (prometheus_client)
+        return "\n".join(lines) + "\n" + generate_latest().decode()

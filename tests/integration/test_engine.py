@@ -193,8 +193,10 @@ def test_a_bf16_runner_computes_wide_steps_from_an_exact_fp32_copy(model_dir: Pa
     model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
     runner = Runner(model, slots=4, max_len=128, wide_copy=True)
     assert runner.wide_layers is not None and runner.wide_lm_head is not None
-    assert runner.wide_layers[0].qkv.dtype == torch.float32
-    assert torch.equal(runner.wide_layers[0].qkv.to(torch.bfloat16), runner.layers[0].qkv)
+    wide_qkv, qkv = runner.wide_layers[0].qkv, runner.layers[0].qkv
+    assert isinstance(wide_qkv, torch.Tensor) and isinstance(qkv, torch.Tensor)
+    assert wide_qkv.dtype == torch.float32
+    assert torch.equal(wide_qkv.to(torch.bfloat16), qkv)
     assert torch.equal(runner.wide_lm_head.to(torch.bfloat16), runner.lm_head)
 
     prompts = [list(range(200 + 7 * i, 230 + 7 * i)) for i in range(4)]
@@ -214,3 +216,28 @@ def test_a_bf16_runner_computes_wide_steps_from_an_exact_fp32_copy(model_dir: Pa
     # and a wrong copy would show: the fp32 path from other weights disagrees
     runner.wide_lm_head = runner.wide_lm_head.roll(1, dims=0)
     assert not torch.equal(runner.forward(step).argmax(-1), narrow.argmax(-1))
+
+
+def test_int8_weights_serve_narrow_steps_and_keep_the_greedy_choices(model_dir: Path) -> None:
+    """Steps of a few rows read int8 copies of the weights (half the memory traffic). Fed the
+    same tokens one at a time, the int8 runner picks the bf16 runner's next token almost
+    everywhere, and its logits differ (so the int8 path really ran)."""
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
+    plain = Runner(model, slots=1, max_len=256)
+    int8 = Runner(model, slots=1, max_len=256, int8_narrow=True)
+    assert int8.int8_layers is not None and plain.int8_layers is None
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    prompt = tokenizer.apply_chat_template(CONVERSATIONS[2], add_generation_prompt=True)
+    text = "Databases store data so that programs can find it again: tables, rows, indexes. " * 3
+    follow = tokenizer(text, add_special_tokens=False)["input_ids"][:64]
+    for runner in (plain, int8):  # a whole prompt is a wide step: bf16 weights in both
+        runner.forward(StepInput(chunks=[Chunk(0, 0, prompt)]))
+    agree, differ = 0, 0.0
+    for i, token in enumerate(follow):
+        position = len(prompt) + i
+        step = StepInput(decode_slots=[0], decode_tokens=[token], decode_positions=[position])
+        a, b = plain.forward(step)[0], int8.forward(step)[0]
+        agree += int(a.argmax() == b.argmax())
+        differ = max(differ, float((a - b).abs().max()))
+    assert agree >= 0.9 * len(follow), f"{agree} of {len(follow)} greedy choices agree"
+    assert differ > 0.0

@@ -27,22 +27,36 @@ __all__ = ["ChatRequest", "Generator", "engine_dtype", "pick_device"]
 log = logging.getLogger("confab.engine")
 
 
-def pick_device() -> tuple[str, torch.dtype]:
-    """CUDA when a GPU is present, else the CPU; bf16 on both.
+INT8_WEIGHTS = torch.int8
+"""As an engine dtype: a bf16 model whose few-row steps read int8 copies of the weights."""
 
-    On a CPU without bf16 instructions the runner keeps an fp32 copy of the weights for wide
-    steps (see runner.py): one or two streams decode ~2x faster than in fp32 and wide batches
-    and long prompts run at fp32 speed. fp32 (`dtype=torch.float32`, CONFAB_ENGINE_DTYPE)
-    keeps greedy output token-identical to fp32 `generate`, batched or not.
+
+def pick_device() -> tuple[str, torch.dtype]:
+    """CUDA in bf16 when a GPU is present, else the CPU in bf16 with int8 weights for steps of
+    a few rows.
+
+    A CPU decode step of one or a few streams is bound by memory bandwidth, so reading int8
+    copies of the weights makes it ~1.8x faster than bf16 (bench/engine.py: 3.6x `generate`'s
+    rate for one stream, where bf16 alone gives 2x); wide steps and prompts run on the bf16
+    weights (on a CPU without bf16 instructions, on fp32 copies of them: see runner.py).
+    fp32 (`dtype=torch.float32`, CONFAB_ENGINE_DTYPE) keeps greedy output token-identical to
+    fp32 `generate`, batched or not.
     """
     if torch.cuda.is_available():
         return "cuda", torch.bfloat16
-    return "cpu", torch.bfloat16
+    return "cpu", INT8_WEIGHTS
 
 
 def engine_dtype(name: str) -> torch.dtype | None:
-    """A setting's dtype: "auto" (None: the device's default), "float32" or "bfloat16"."""
-    choices = {"auto": None, "float32": torch.float32, "bfloat16": torch.bfloat16}
+    """A setting's dtype: "auto" (None: the device's default), "float32", "bfloat16" or "int8"
+    (bf16 activations and weights, with weight-only int8 copies for steps of a few rows:
+    half the memory traffic where a step is bound by it; see runner.py)."""
+    choices = {
+        "auto": None,
+        "float32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "int8": INT8_WEIGHTS,
+    }
     if name not in choices:
         raise ValueError(f"engine dtype must be one of {', '.join(choices)}, not {name!r}")
     return choices[name]
@@ -63,23 +77,31 @@ class Generator:
     ) -> None:
         self.device, default_dtype = pick_device()
         self.dtype = dtype or default_dtype
-        if self.device == "cpu":
-            # One intra-op thread per core we may run on, unless told to leave some to other
-            # processes: OpenMP threads that share a busy core wait on each other at every op.
-            torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
         self.model_name = model_name
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
-        model: Any = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.dtype)
-        self.model = model.to(self.device).eval()
+        int8 = self.dtype == INT8_WEIGHTS
+
+        def load() -> Any:  # on the engine's thread, which runs every torch op from here on
+            if self.device == "cpu":
+                # One intra-op thread per core we may run on, unless told to leave some to
+                # other processes: OpenMP threads that share a busy core wait on each other.
+                torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                model_path, dtype=torch.bfloat16 if int8 else self.dtype
+            )
+            return model.to(self.device).eval()
+
         self.engine = Engine(
-            self.model,
+            load,
             self.tokenizer,
             model_name,
             max_batch=max_batch,
             max_len=max_len,
             prefill_tokens=prefill_tokens,
             seed=seed,
+            int8_narrow=int8,
         )
+        self.model = self.engine.model
         log.info(
             "model %s loaded on %s (%s), up to %d sequences at once",
             model_name,

@@ -17,6 +17,12 @@ rows, prompt chunks) are compute-bound and bf16 matmuls there run 1.5-3x slower 
 So such a runner also keeps an fp32 copy of the bf16 weights (exactly the same values) and
 computes steps wider than `narrow_rows` from it, rounding each result back to bf16 as a bf16
 matmul does.
+
+Weight-only int8 (`int8_narrow`): a decode step of a few rows reads every weight once and does
+little arithmetic with it, so it is bound by memory bandwidth (270 MB of bf16 weights a step
+for SmolLM2-135M). Narrow steps can read int8 copies instead (one scale per output row,
+`torch.ops.aten._weight_int8pack_mm`, bf16 activations): half the bytes. Wide steps keep the
+bf16 weights, where int8 unpacking costs more than it saves.
 """
 
 from __future__ import annotations
@@ -49,24 +55,49 @@ class StepInput:
     chunks: list[Chunk] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Int8Weight:
+    """A weight matrix as int8 with one scale per output row (symmetric, round to nearest)."""
+
+    q: torch.Tensor  # [out, in] int8
+    scales: torch.Tensor  # [out], in the activations' dtype
+
+    @classmethod
+    def of(cls, weight: torch.Tensor) -> Int8Weight:
+        w = weight.float()
+        scales = w.abs().amax(dim=1).clamp(min=1e-12) / 127
+        q = torch.round(w / scales[:, None]).clamp(-127, 127).to(torch.int8)
+        return cls(q.contiguous(), scales.to(weight.dtype))
+
+
+Weight = torch.Tensor | Int8Weight
+
+
 @dataclass
 class _Layer:
     attn_norm: torch.Tensor
-    qkv: torch.Tensor  # q, k and v projections stacked: one matmul instead of three
-    o: torch.Tensor
+    qkv: Weight  # q, k and v projections stacked: one matmul instead of three
+    o: Weight
     mlp_norm: torch.Tensor
-    gate_up: torch.Tensor  # gate and up stacked
-    down: torch.Tensor
+    gate_up: Weight  # gate and up stacked
+    down: Weight
 
     def widened(self) -> _Layer:
         """The same weights in fp32 (exact copies of bf16 values), for compute-bound steps."""
+        return self._mapped(lambda w: _tensor(w).float())
+
+    def quantized(self) -> _Layer:
+        """The weights as int8, for memory-bound steps."""
+        return self._mapped(lambda w: Int8Weight.of(_tensor(w)))
+
+    def _mapped(self, change: Any) -> _Layer:
         return _Layer(
             self.attn_norm,
-            self.qkv.float(),
-            self.o.float(),
+            change(self.qkv),
+            change(self.o),
             self.mlp_norm,
-            self.gate_up.float(),
-            self.down.float(),
+            change(self.gate_up),
+            change(self.down),
         )
 
     @classmethod
@@ -98,7 +129,14 @@ class Runner:
     2-core AVX2 EPYC: 1 row 25 vs 55 ms a step, 4 rows 70 vs 109, 8 rows 157 vs 113; a prompt
     of 512 tokens 6.6 s vs 1.0 s)."""
 
-    def __init__(self, model: Any, slots: int, max_len: int, wide_copy: bool | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        slots: int,
+        max_len: int,
+        wide_copy: bool | None = None,
+        int8_narrow: bool = False,
+    ) -> None:
         cfg = model.config
         self.dtype: torch.dtype = model.dtype
         self.device = model.device
@@ -116,6 +154,8 @@ class Runner:
             wide_copy = wants_wide_copy(self.dtype, torch.device(self.device))
         self.wide_layers = [layer.widened() for layer in self.layers] if wide_copy else None
         self.wide_lm_head = self.lm_head.float() if wide_copy else None
+        self.int8_layers = [layer.quantized() for layer in self.layers] if int8_narrow else None
+        self.int8_lm_head = Int8Weight.of(self.lm_head) if int8_narrow else None
         self.cos, self.sin = _rope_table(inner.rotary_emb, max_len, self.dtype, self.device)
         self.cache = KVCache(
             len(self.layers), slots, self.kv_heads, max_len, self.head_dim, self.dtype, self.device
@@ -141,8 +181,11 @@ class Runner:
         decode = _DecodePlan.build(step, dev) if step.decode_slots else None
         n, hd = len(tokens), self.head_dim
         split = (self.heads * hd, self.kv_heads * hd, self.kv_heads * hd)
-        wide = self.wide_layers is not None and n > self.narrow_rows
-        layers = self.wide_layers if wide and self.wide_layers else self.layers
+        layers = self.layers
+        if n <= self.narrow_rows and self.int8_layers:
+            layers = self.int8_layers
+        elif n > self.narrow_rows and self.wide_layers:
+            layers = self.wide_layers
         for i, layer in enumerate(layers):
             h = self._rms_norm(x, layer.attn_norm)
             q, k, v = _linear(h, layer.qkv).split(split, dim=-1)
@@ -161,6 +204,8 @@ class Runner:
         picked = self._rms_norm(x[rows] if len(rows) < n else x, self.norm)
         if self.wide_lm_head is not None and len(rows) > self.narrow_rows:
             return _linear(picked, self.wide_lm_head).float()
+        if self.int8_lm_head is not None and len(rows) <= self.narrow_rows:
+            return _linear(picked, self.int8_lm_head).float()
         return F.linear(picked, self.lm_head).float()
 
     def _attend(
@@ -230,8 +275,15 @@ class _DecodePlan:
         return cls(slot_t, positions, rows, length, mask[:, None, None, :])
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+def _tensor(weight: Weight) -> torch.Tensor:
+    assert isinstance(weight, torch.Tensor)
+    return weight
+
+
+def _linear(x: torch.Tensor, weight: Weight) -> torch.Tensor:
     """x @ weight.T in the weight's dtype, the result in x's (a no-op cast when they agree)."""
+    if isinstance(weight, Int8Weight):
+        return torch.ops.aten._weight_int8pack_mm(x.contiguous(), weight.q, weight.scales)
     if x.dtype == weight.dtype:
         return F.linear(x, weight)
     return F.linear(x.to(weight.dtype), weight).to(x.dtype)
