@@ -132,6 +132,8 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "attachment_context_tokens": ("CONFAB_ATTACHMENT_CONTEXT_TOKENS", int),
     "drain_grace_s": ("CONFAB_DRAIN_GRACE_S", float),
     "sweep_after_s": ("CONFAB_SWEEP_AFTER_S", float),
+    "sweep_every_s": ("CONFAB_SWEEP_EVERY_S", float),
+    "ack_wait_s": ("CONFAB_ACK_WAIT_S", float),
     "max_redrives": ("CONFAB_MAX_REDRIVES", int),
     "log_level": ("CONFAB_LOG_LEVEL", str),
     "opensearch_url": ("OPENSEARCH_URL", str),
