@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from commands.outages import STORE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from domain.errors import DomainError
 
 log = logging.getLogger("confab.api")
@@ -34,6 +35,7 @@ HTTP_STATUS = {
 }
 
 
+RETRY_AFTER_S = "2"
 HTTP_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
 
@@ -64,6 +66,16 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return Response(error_body(code, message, field), status_code=exc.status_code)
 
 
+def store_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """PostgreSQL is down or restarting: 503, a body that says so, and a hint when to retry."""
+    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return Response(
+        error_body("store_unavailable", UNAVAILABLE_MESSAGE),
+        status_code=HTTP_STATUS["store_unavailable"],
+        headers={"Retry-After": RETRY_AFTER_S},
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
@@ -77,5 +89,6 @@ EXCEPTION_HANDLERS: dict[
 ] = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    **{error: store_unavailable_handler for error in STORE_UNAVAILABLE},
     Exception: internal_error_handler,
 }

@@ -39,6 +39,7 @@ from commands import chat, handlers, turns
 from commands.bus import CommandBus
 from commands.files import owned_file
 from commands.messages import Accepted
+from commands.outages import STORE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from commands.parsing import parse
 from commands.routing import BotChoice, find_by_mention
 from domain.errors import BotNotFound, DomainError, MessageRejected
@@ -49,6 +50,7 @@ from projections.search.port import SearchQuery, SearchView
 log = logging.getLogger("confab.ws")
 
 UNAUTHORIZED = 4401
+TRY_AGAIN_LATER = 1013
 HELP = (
     "Commands: /bot NAME [message] talks to another bot (or @name in a message); "
     "/new starts a new chat; /search TEXT finds your conversations; /help shows this."
@@ -111,7 +113,12 @@ INSTANCE = f"{platform.node()}-{os.getpid()}"
 
 @websocket("/ws")
 async def chat_socket(socket: Socket) -> None:
-    user = await authenticate(socket)
+    try:
+        user = await authenticate(socket)
+    except STORE_UNAVAILABLE:
+        # 1013 "try again later": the page's reconnect loop comes back once PostgreSQL is up.
+        await socket.close(code=TRY_AGAIN_LATER, reason="the database is unavailable")
+        return
     if user is None:
         await socket.close(code=UNAUTHORIZED, reason="log in first")
         return
@@ -156,6 +163,12 @@ class ChatSession:
         except DomainError as exc:
             metrics.ERRORS.labels(exc.code).inc()
             self.outbox.put_nowait(ErrorFrame(exc.code, exc.message, client_msg_id=client_msg_id))
+        except STORE_UNAVAILABLE as exc:
+            metrics.ERRORS.labels("store_unavailable").inc()
+            log.warning("store unavailable while handling a frame: %s", exc)
+            self.outbox.put_nowait(
+                ErrorFrame("store_unavailable", UNAVAILABLE_MESSAGE, client_msg_id=client_msg_id)
+            )
         except Exception:
             metrics.ERRORS.labels("internal_error").inc()
             log.exception("handling a frame failed")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from commands import chat, handlers
 from commands.app import ConfabStore
 from commands.messages import Accepted, CompleteResponse, FailResponse
+from commands.outages import STORE_UNAVAILABLE, Outage
 from commands.routing import Embedder
 
 T = TypeVar("T")
@@ -19,14 +20,28 @@ T = TypeVar("T")
 class CommandBus:
     """The async face of the application service: `await bus.call(handler, *args)`."""
 
-    def __init__(self, store: ConfabStore, threads: int, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        store: ConfabStore,
+        threads: int,
+        embedder: Embedder | None = None,
+        outage: Outage | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self.outage = outage  # while PostgreSQL is down, calls fail at once
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.outage is not None:
+            await self.outage.check()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+        try:
+            return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+        except STORE_UNAVAILABLE:
+            if self.outage is not None:
+                self.outage.trip()
+            raise
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a handler or query `fn(store, *args)` on the store's threads."""

@@ -15,6 +15,7 @@ from psycopg import sql
 from commands.app import ConfabStore
 from commands.bots import ensure_builtin_bots
 from commands.bus import CommandBus
+from commands.outages import Outage, connect_probe
 from commands.routing import Embedder
 from commands.wire import Subjects
 from confab.settings import Settings
@@ -65,7 +66,8 @@ def build_store(settings: Settings, threads: int = BACKGROUND_THREADS) -> Confab
 def build_bus(
     settings: Settings, embedder: Embedder | None = None, threads: int = BACKGROUND_THREADS
 ) -> CommandBus:
-    return CommandBus(build_store(settings, threads), threads, embedder)
+    outage = Outage(connect_probe(settings.conninfo()))
+    return CommandBus(build_store(settings, threads), threads, embedder, outage)
 
 
 async def connect_nats(settings: Settings, name: str) -> tuple[NATS, JetStreamContext]:

@@ -58,6 +58,7 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
         after_s=settings.sweep_after_s,
         max_redrives=settings.max_redrives,
         every_s=settings.sweep_every_s,
+        ensure_stream=bootstrap.ensure_stream,
     )
     checks = {
         "database": health.database_check(settings),
@@ -155,6 +156,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         attachment_context_tokens=settings.attachment_context_tokens,
         model_version=version,
         load_generator=load,
+        ensure_stream=bootstrap.ensure_stream,
     )
     worker.stopping = stop_event(stop)
     subjects = Subjects(settings.bus_prefix)

@@ -81,6 +81,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_PASSWORD": self.db_password,
             "POSTGRES_POOL_SIZE": str(threads),
             "POSTGRES_MAX_OVERFLOW": "0",
+            # A pooled connection is checked before use: after PostgreSQL restarts, the first
+            # request gets a fresh connection instead of an error from a dead one.
+            "POSTGRES_PRE_PING": "yes",
+            # How long a statement waits for a connection (the library's default is 30 s). The
+            # event store tries a statement 10 times, so the first call to find PostgreSQL down
+            # fails after ~20 s; the bus's breaker (commands.outages) fails the rest at once.
+            "POSTGRES_CONNECT_TIMEOUT": "2",
             "CREATE_TABLE": "yes" if create_tables else "no",
         }
 

@@ -13,6 +13,8 @@ from psycopg_pool import ConnectionPool
 from domain.persona import Persona
 from projections import tables
 
+POOL_WAIT_S = 5.0  # while PostgreSQL is down, a query fails (503) after this, not after 30 s
+
 
 @dataclass(frozen=True)
 class BotView:
@@ -28,7 +30,14 @@ class BotView:
 
 class ReadModels:
     def __init__(self, conninfo: str, size: int = 4) -> None:
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=size, open=True)
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=size,
+            open=True,
+            check=ConnectionPool.check_connection,  # a dead connection is replaced, not used
+            timeout=POOL_WAIT_S,
+        )
 
     def close(self) -> None:
         self.pool.close()

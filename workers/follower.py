@@ -18,10 +18,12 @@ import psycopg
 from eventsourcing.persistence import Notification
 
 from commands.bus import CommandBus
+from commands.outages import STORE_UNAVAILABLE
 
 BATCH = 1000
 SAFETY_POLL_S = 2.0
 RETRY_S = 1.0  # a missed NOTIFY (e.g. a dropped LISTEN connection) costs at most this
+RECONNECT_S = 1.0
 
 
 class LogFollower:
@@ -41,6 +43,24 @@ class LogFollower:
         return zlib.crc32(f"confab-follower:{self.name}".encode())
 
     async def run(self) -> None:
+        """Follow until stopped; when PostgreSQL goes away, connect again once it is back
+        (the advisory lock went with the connection, so another follower may be active by then)."""
+        while not self.stopping.is_set():
+            try:
+                await self._run_connected()
+                return
+            except STORE_UNAVAILABLE as exc:
+                # Said once per outage; the retries each second are debug lines.
+                level = logging.DEBUG if self.state == "reconnecting" else logging.WARNING
+                self.state = "reconnecting"
+                first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+                self.log.log(
+                    level, "%s lost the database (%s); connecting again", self.name, first_line
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), RECONNECT_S)
+
+    async def _run_connected(self) -> None:
         connect = psycopg.AsyncConnection.connect
         async with await connect(self.conninfo, autocommit=True) as conn:
             if not await self._wait_for_lock(conn):
@@ -84,8 +104,8 @@ class LogFollower:
             if batch:
                 try:
                     await self.handle(batch, conn)
-                except (psycopg.OperationalError, psycopg.InterfaceError):
-                    raise  # our own connection is gone: the process restarts the follower
+                except STORE_UNAVAILABLE:
+                    raise  # our own connection is gone: `run` connects again
                 except Exception:
                     # The batch is retried from the same position: nothing is skipped.
                     self.log.exception("%s could not handle a batch; retrying", self.name)

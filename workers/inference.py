@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from uuid import UUID
 
@@ -22,12 +22,14 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NotFoundError
 
 from commands import handlers
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
 from commands.files import attachment_texts
 from commands.messages import CompleteResponse, FailResponse
+from commands.outages import STORE_UNAVAILABLE
 from commands.wire import EventEnvelope, Subjects, TokenDelta
 from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
@@ -40,6 +42,9 @@ from workers.titles import write_title
 log = logging.getLogger("confab.worker")
 
 PROGRESS_EVERY_S = 5.0
+CONSUMER_CHECK_EVERY_S = 5.0  # while idle: is the shared consumer still there?
+RESUBSCRIBE_PAUSE_S = 1.0
+STORE_RETRY_S = 3.0  # PostgreSQL unreachable: when the request is offered again
 
 
 def chat_messages(system_prompt: str, history: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -67,6 +72,7 @@ class InferenceWorker:
         attachment_context_tokens: int = 1500,
         model_version: str = "base",
         load_generator: Callable[[str], Generator] | None = None,
+        ensure_stream: Callable[[JetStreamContext, Subjects], Awaitable[None]] | None = None,
     ) -> None:
         self.bus, self.nc, self.js, self.subjects = bus, nc, js, subjects
         self.generator = generator
@@ -87,9 +93,14 @@ class InferenceWorker:
         self.model_version = model_version  # recorded on every response it writes
         self.load_generator = load_generator  # a promoted version's relative path -> Generator
         self.next_model: tuple[str, str] | None = None  # (version, path) promoted meanwhile
+        self.ensure_stream = ensure_stream  # makes the stream again if the broker lost it
+        self.resubscribed = 0
 
-    async def run(self) -> None:
-        sub = await self.js.pull_subscribe(
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        """The durable pull consumer every worker shares; made (with its stream) if missing."""
+        if self.ensure_stream is not None:
+            await self.ensure_stream(self.js, self.subjects)
+        return await self.js.pull_subscribe(
             self.subjects.event("Conversation", "ResponseRequested"),
             durable=self.subjects.inference_durable,
             stream=self.subjects.stream,
@@ -100,6 +111,36 @@ class InferenceWorker:
                 max_deliver=self.max_deliver,
             ),
         )
+
+    async def _consumer_lost(self) -> bool:
+        try:
+            await self.js.consumer_info(self.subjects.stream, self.subjects.inference_durable)
+        except NotFoundError:
+            return True
+        return False
+
+    async def _resubscribe(
+        self, sub: JetStreamContext.PullSubscription
+    ) -> JetStreamContext.PullSubscription:
+        """The stream or the consumer was deleted (the broker lost its data): subscribe again.
+        Requests that were waiting in it are re-driven from the log by the sweeper."""
+        log.error("the request consumer is gone; subscribing again")
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+        while not self.stopping.is_set():
+            try:
+                fresh = await self._subscribe()
+            except (APIError, NatsTimeout, TimeoutError):
+                log.exception("subscribing again failed; retrying")
+                await asyncio.sleep(RESUBSCRIBE_PAUSE_S)
+                continue
+            self.resubscribed += 1
+            return fresh
+        return sub
+
+    async def run(self) -> None:
+        sub = await self._subscribe()
+        checked = time.monotonic()
         # A stop from the user is an event; the generation it names ends within a step or two.
         cancels = await self.nc.subscribe(
             self.subjects.event("Conversation", "ResponseCancelled"), cb=self._on_cancelled
@@ -121,6 +162,15 @@ class InferenceWorker:
                 # rest until its timeout (nats-py), which held a lone request up to a second.
                 msgs = await sub.fetch(batch=1, timeout=1.0)
             except (NatsTimeout, TimeoutError):
+                if time.monotonic() - checked > CONSUMER_CHECK_EVERY_S:
+                    checked = time.monotonic()
+                    with contextlib.suppress(APIError, NatsTimeout, TimeoutError):
+                        if await self._consumer_lost():
+                            sub = await self._resubscribe(sub)
+                continue
+            except APIError:  # the consumer was deleted under the fetch
+                await asyncio.sleep(RESUBSCRIBE_PAUSE_S)
+                sub = await self._resubscribe(sub)
                 continue
             for msg in msgs:
                 if self.stopping.is_set():  # fetched while the stop came: not ours to start
@@ -130,7 +180,8 @@ class InferenceWorker:
                 self.in_flight[task] = msg
                 task.add_done_callback(self.in_flight.pop)
         await self._drain()
-        await sub.unsubscribe()
+        with contextlib.suppress(Exception):  # gone already if the broker lost it
+            await sub.unsubscribe()
         await cancels.unsubscribe()
         await promotions.unsubscribe()
 
@@ -214,6 +265,12 @@ class InferenceWorker:
             log.warning("request %s refused: %s", response_id, exc.message)
             metrics.RESPONSES.labels("refused").inc()
             await msg.ack()
+        except STORE_UNAVAILABLE as exc:
+            # Not this request's fault: it goes back to the queue (or, past max_deliver, to the
+            # sweeper, which re-drives it from the log) until PostgreSQL is back.
+            metrics.ERRORS.inc()
+            log.warning("answering %s waits for the database: %s", response_id, exc)
+            await msg.nak(delay=STORE_RETRY_S)
         except Exception:
             metrics.ERRORS.inc()
             log.exception(

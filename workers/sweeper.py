@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
 import psycopg
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError
 
 from commands.bus import CommandBus
 from commands.messages import FailResponse
@@ -47,8 +48,10 @@ class Sweeper:
         after_s: float,
         max_redrives: int,
         every_s: float,
+        ensure_stream: Callable[[JetStreamContext, Subjects], Awaitable[None]] | None = None,
     ) -> None:
         self.bus, self.js, self.subjects, self.conninfo = bus, js, subjects, conninfo
+        self.ensure_stream = ensure_stream
         self.after_s, self.max_redrives, self.every_s = after_s, max_redrives, every_s
         self.redriven = 0
         self.failed = 0
@@ -58,10 +61,23 @@ class Sweeper:
             if active():
                 try:
                     await self.sweep()
+                except NoStreamResponseError:
+                    # The broker lost the stream and nothing was published since: make it again;
+                    # the next sweep re-drives into it.
+                    await self._remake_stream()
                 except Exception:
                     log.exception("sweep failed; trying again in %.0f s", self.every_s)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.every_s)
+
+    async def _remake_stream(self) -> None:
+        log.error("the stream %s is missing; creating it again", self.subjects.stream)
+        if self.ensure_stream is None:
+            return
+        try:
+            await self.ensure_stream(self.js, self.subjects)
+        except Exception:
+            log.exception("creating the stream failed; trying again at the next sweep")
 
     def overdue(self) -> list[tuple[UUID, UUID, int, float]]:
         with psycopg.connect(self.conninfo) as conn:

@@ -153,7 +153,13 @@ class OpenSearchSearch:
     def __init__(self, url: str, alias: str, conninfo: str, size: int = 4) -> None:
         self.url, self.alias = url, alias
         self.client = AsyncOpenSearch(hosts=[url], timeout=60)
-        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=size, open=False)
+        self.pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=size,
+            open=False,
+            check=AsyncConnectionPool.check_connection,
+        )
 
     async def open(self) -> None:
         await self.pool.open()

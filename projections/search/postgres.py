@@ -218,7 +218,13 @@ class PostgresSearch:
     engine = "postgres"
 
     def __init__(self, conninfo: str, size: int = 4) -> None:
-        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=size, open=False)
+        self.pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=size,
+            open=False,
+            check=AsyncConnectionPool.check_connection,
+        )
 
     async def open(self) -> None:
         await self.pool.open()

@@ -27,6 +27,7 @@ import pytest
 from commands.wire import Subjects
 from confab.settings import Settings
 from tests.integration.conftest import Account, Stack, reset_database, reset_stream
+from tests.integration.faults import outcomes
 from tests.integration.wsclient import ChatClient
 
 START_TIMEOUT_S = 120.0
@@ -188,6 +189,12 @@ async def test_killed_replica_clients_reconnect_and_get_answers(scaled: Stack) -
     assert all(answers)
     counts = terminal_counts(scaled.settings)
     assert all(counts[a["conversation_id"]] == 0 for a in sent), counts
+    env = {
+        **os.environ,
+        "CONFAB_DB_NAME": scaled.settings.db_name,
+        "CONFAB_BUS_PREFIX": scaled.settings.bus_prefix,
+    }
+    outcomes.assert_sound(scaled.settings.conninfo(), env)  # and the views equal a replay
 
 
 def _holds(pid: int, chats: list[tuple[ChatClient, str]]) -> bool:

@@ -16,12 +16,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(1
 def test_init_creates_the_store_on_the_private_postgres(
     private_pg: PrivatePostgres, private_nats: PrivateNats, tmp_path: Path
 ) -> None:
-    env = children.child_env(private_pg, private_nats, tmp_path)
-    children.confab_init(env)
-    with psycopg.connect(private_pg.conninfo(children.DB_NAME)) as conn:
-        row = conn.execute("SELECT to_regclass('confab_events') IS NOT NULL").fetchone()
-    assert row == (True,)
-    relay = children.start("relay", env)
-    assert relay.poll() is None
-    children.kill9(relay)
-    assert relay.returncode == -9
+    with children.Stack(private_pg, private_nats, tmp_path) as stack:
+        with psycopg.connect(stack.conninfo) as conn:
+            row = conn.execute("SELECT to_regclass('confab_events') IS NOT NULL").fetchone()
+        assert row == (True,)
+        (relay,) = stack.start("relay")
+        assert relay.poll() is None
+        children.kill9(relay)
+        assert relay.returncode == -9

@@ -6,32 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from confab.settings import Settings
-from tests.integration.faults import children, outcomes
-from tests.integration.faults.services import PrivateNats, PrivatePostgres, free_port
-from tests.integration.faults.traffic import chat_client
+from tests.integration.faults import outcomes
+from tests.integration.faults.children import Stack
+from tests.integration.faults.services import PrivateNats, PrivatePostgres
+from tests.integration.faults.traffic import SteadyTraffic, chat_client
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(110)]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(180)]
 
 
 async def test_nats_restart_everything_resumes(
     private_pg: PrivatePostgres, private_nats: PrivateNats, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = children.child_env(
-        private_pg,
-        private_nats,
-        tmp_path,
-        CONFAB_PORT=str(port),
-        CONFAB_MODEL_DIR=str(Settings().model_path),
-        CONFAB_MAX_NEW_TOKENS="8",
-        CONFAB_SWEEP_AFTER_S="5",
-        CONFAB_SWEEP_EVERY_S="1",
-    )
-    children.confab_init(env)
-    procs = [children.start(role, env) for role in ("relay", "api", "worker")]
-    try:
-        async with chat_client(port) as chat:
+    with Stack(
+        private_pg, private_nats, tmp_path, CONFAB_SWEEP_AFTER_S="5", CONFAB_SWEEP_EVERY_S="1"
+    ) as stack:
+        stack.start("relay", "projector", "api", "worker")
+        async with SteadyTraffic(stack.port) as traffic, chat_client(stack.port) as chat:
             _, before, _ = await chat.turn("Say hello.")
             assert before["type"] == "message", before
             await chat.send("Name a colour.")
@@ -41,8 +31,6 @@ async def test_nats_restart_everything_resumes(
             assert final["type"] == "message", final
             _, after, _ = await chat.turn("Name a fruit.")
             assert after["type"] == "message", after
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                children.kill9(proc)
-    assert outcomes.not_exactly_once(private_pg.conninfo(children.DB_NAME)) == {}
+        assert traffic.failures == []
+        assert len(traffic.replies) >= 1
+        outcomes.assert_sound(stack.conninfo, stack.env)  # the children still running

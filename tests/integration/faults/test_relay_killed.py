@@ -7,45 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from confab.settings import Settings
 from tests.integration.faults import children, outcomes
-from tests.integration.faults.services import PrivateNats, PrivatePostgres, free_port
-from tests.integration.faults.traffic import chat_client
+from tests.integration.faults.children import Stack
+from tests.integration.faults.services import PrivateNats, PrivatePostgres
+from tests.integration.faults.traffic import SteadyTraffic, chat_client
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(110)]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(180)]
 
 
 async def test_relay_killed_standby_takes_over(
     private_pg: PrivatePostgres, private_nats: PrivateNats, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = children.child_env(
-        private_pg,
-        private_nats,
-        tmp_path,
-        CONFAB_PORT=str(port),
-        CONFAB_MODEL_DIR=str(Settings().model_path),
-        CONFAB_MAX_NEW_TOKENS="8",
-    )
-    children.confab_init(env)
-    procs = [children.start(role, env) for role in ("relay", "api", "worker")]
-    try:
-        async with chat_client(port) as chat:
+    with Stack(private_pg, private_nats, tmp_path) as stack:
+        relay, _, _, _ = stack.start("relay", "projector", "api", "worker")
+        async with SteadyTraffic(stack.port) as traffic, chat_client(stack.port) as chat:
             _, first, _ = await chat.turn("Say hello.")
             assert first["type"] == "message", first  # the first relay is the active one
-            procs.append(children.start("relay", env))  # waits on the advisory lock
+            stack.start("relay")  # waits on the advisory lock
             await asyncio.sleep(1)
             await chat.send("Name a colour.")
-            children.kill9(procs[0])
+            children.kill9(relay)
             await chat.until("accepted", timeout=60)
             final, _ = await chat.until("message", "error", timeout=90)
             assert final["type"] == "message", final
             _, after, _ = await chat.turn("Name a fruit.")
             assert after["type"] == "message", after
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                children.kill9(proc)
-    counts = outcomes.terminal_counts(private_pg.conninfo(children.DB_NAME))
-    assert outcomes.not_exactly_once(private_pg.conninfo(children.DB_NAME)) == {}
-    assert len(counts) >= 3
+        assert traffic.failures == []
+        assert len(traffic.replies) >= 1
+        assert len(outcomes.terminal_counts(stack.conninfo)) >= 3 + len(traffic.replies)
+        outcomes.assert_sound(stack.conninfo, stack.env)  # the children still running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -10,9 +11,11 @@ from collections.abc import AsyncIterator
 import httpx
 
 from api.auth import SESSION_COOKIE
-from tests.integration.wsclient import ChatClient
+from tests.integration.wsclient import ChatClient, Frame
 
 START_TIMEOUT_S = 60.0
+TURN_TIMEOUT_S = 90.0
+REFUSED_PAUSE_S = 0.5
 
 
 def wait_healthy(base: str) -> None:
@@ -25,9 +28,8 @@ def wait_healthy(base: str) -> None:
         time.sleep(0.3)
 
 
-@contextlib.asynccontextmanager
-async def chat_client(port: int) -> AsyncIterator[ChatClient]:
-    """A newly registered person's websocket to the API on `port`."""
+async def register(port: int) -> dict[str, str]:
+    """A newly registered person's session, as the headers that carry it."""
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base)
     email = f"{uuid.uuid4().hex[:10]}@example.com"
@@ -37,6 +39,50 @@ async def chat_client(port: int) -> AsyncIterator[ChatClient]:
             json={"email": email, "password": "correct horse 1", "display_name": "fault"},
         )
     assert response.status_code == 201, response.text
-    headers = {"Cookie": f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE]}"}
+    return {"Cookie": f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE]}"}
+
+
+@contextlib.asynccontextmanager
+async def chat_client(port: int) -> AsyncIterator[ChatClient]:
+    """A newly registered person's websocket to the API on `port`."""
+    headers = await register(port)
     async with ChatClient.connect(f"ws://127.0.0.1:{port}/ws", headers) as chat:
         yield chat
+
+
+class SteadyTraffic:
+    """Another person chatting all through a fault: turn after turn until told to stop.
+
+    Every turn the API accepted must end in a reply; turns it refused (an error frame instead
+    of `accepted`, say while the database is down) are counted, never silently dropped."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.replies: list[Frame] = []
+        self.failures: list[Frame] = []
+        self.refusals: list[Frame] = []
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> SteadyTraffic:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._stop.set()
+        await asyncio.wait_for(self._task, TURN_TIMEOUT_S)  # the turn under way finishes
+
+    async def _run(self) -> None:
+        async with chat_client(self.port) as chat:
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                await chat.send(f"Say the number {n}.")
+                first, _ = await chat.until("accepted", "error", timeout=TURN_TIMEOUT_S)
+                if first["type"] == "error":
+                    self.refusals.append(first)
+                    await asyncio.sleep(REFUSED_PAUSE_S)
+                    continue
+                final, _ = await chat.until("message", "error", timeout=TURN_TIMEOUT_S)
+                (self.replies if final["type"] == "message" else self.failures).append(final)
