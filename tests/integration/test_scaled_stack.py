@@ -28,6 +28,7 @@ from commands.wire import Subjects
 from confab.settings import Settings
 from tests.integration.conftest import Account, Stack, reset_database, reset_stream
 from tests.integration.faults import outcomes
+from tests.integration.faults.traffic import SteadyTraffic
 from tests.integration.wsclient import ChatClient
 
 START_TIMEOUT_S = 120.0
@@ -168,25 +169,28 @@ async def test_clients_on_different_replicas_all_stream_replies(scaled: Stack) -
 async def test_killed_replica_clients_reconnect_and_get_answers(scaled: Stack) -> None:
     account = await scaled.register()
     pids = children(scaled)
-    async with contextlib.AsyncExitStack() as stack:
-        chats = [await stack.enter_async_context(client(scaled, account)) for _ in range(2)]
-        sent = []
-        for n, (chat, _) in enumerate(chats):
-            await chat.send(f"Count from one to twenty, number {n}.")
-            accepted, _ = await chat.until("accepted")
-            sent.append(accepted)
-        for chat, _ in chats:
-            await chat.until("delta")  # both replies are under way
-        victim = next(
-            pid for name, pid in pids.items() if name.startswith("api-") and _holds(pid, chats)
-        )
-        os.kill(victim, signal.SIGKILL)
-    answers = []
-    for accepted in sent:
-        async with client(scaled, account) as (chat, instance):
-            assert not instance.endswith(f"-{victim}")
-            answers.append(await _answer(scaled, account, chat, accepted))
+    async with SteadyTraffic(scaled.settings.api_port) as traffic:  # nginx's port
+        async with contextlib.AsyncExitStack() as stack:
+            chats = [await stack.enter_async_context(client(scaled, account)) for _ in range(2)]
+            sent = []
+            for n, (chat, _) in enumerate(chats):
+                await chat.send(f"Count from one to twenty, number {n}.")
+                accepted, _ = await chat.until("accepted")
+                sent.append(accepted)
+            for chat, _ in chats:
+                await chat.until("delta")  # both replies are under way
+            victim = next(
+                pid for name, pid in pids.items() if name.startswith("api-") and _holds(pid, chats)
+            )
+            os.kill(victim, signal.SIGKILL)
+        answers = []
+        for accepted in sent:
+            async with client(scaled, account) as (chat, instance):
+                assert not instance.endswith(f"-{victim}")
+                answers.append(await _answer(scaled, account, chat, accepted))
     assert all(answers)
+    assert traffic.failures == []
+    assert len(traffic.replies) >= 1
     counts = terminal_counts(scaled.settings)
     assert all(counts[a["conversation_id"]] == 0 for a in sent), counts
     env = {
@@ -195,6 +199,8 @@ async def test_killed_replica_clients_reconnect_and_get_answers(scaled: Stack) -
         "CONFAB_BUS_PREFIX": scaled.settings.bus_prefix,
     }
     outcomes.assert_sound(scaled.settings.conninfo(), env)  # and the views equal a replay
+    orphans = [o["response_id"] for o in traffic.orphans]  # the steady client's cut-off turns
+    assert set(outcomes.outcomes_of(scaled.settings.conninfo(), orphans).values()) <= {"completed"}
 
 
 def _holds(pid: int, chats: list[tuple[ChatClient, str]]) -> bool:

@@ -83,3 +83,13 @@ def assert_sound(conninfo: str, env: dict[str, str]) -> None:
         check=False,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def outcomes_of(conninfo: str, response_ids: list[str]) -> dict[str, str | None]:
+    """The read models' outcome of each response (call after `wait_projected`)."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT response_id::text, outcome FROM rm_responses WHERE response_id::text = ANY(%s)",
+            (response_ids,),
+        ).fetchall()
+    return {str(rid): outcome for rid, outcome in rows}
