@@ -38,20 +38,16 @@ class Outage:
     def __init__(self, probe: Callable[[], None], probe_every_s: float = PROBE_EVERY_S) -> None:
         self.probe = probe  # connects and disconnects; raises while PostgreSQL is down
         self.probe_every_s = probe_every_s
-        self.down_since: float | None = None
+        self.down = False
         self.probed_at = 0.0
 
-    @property
-    def down(self) -> bool:
-        return self.down_since is not None
-
     def trip(self) -> None:
-        if self.down_since is None:
-            self.down_since = self.probed_at = time.monotonic()
+        if not self.down:
+            self.down, self.probed_at = True, time.monotonic()
 
     async def check(self) -> None:
         """Return if calls may go to the store; raise StoreUnavailable if it is still down."""
-        if self.down_since is None:
+        if not self.down:
             return
         if time.monotonic() - self.probed_at < self.probe_every_s:
             raise StoreUnavailable(UNAVAILABLE_MESSAGE)
@@ -60,12 +56,14 @@ class Outage:
             await asyncio.to_thread(self.probe)
         except STORE_UNAVAILABLE as exc:
             raise StoreUnavailable(UNAVAILABLE_MESSAGE) from exc
-        self.down_since = None
+        self.down = False
 
 
 def connect_probe(conninfo: str) -> Callable[[], None]:
+    """Connects and runs `SELECT 1`; raises (one of STORE_UNAVAILABLE) while PostgreSQL is down."""
+
     def probe() -> None:
-        with psycopg.connect(conninfo, connect_timeout=PROBE_TIMEOUT_S):
-            pass
+        with psycopg.connect(conninfo, connect_timeout=PROBE_TIMEOUT_S) as conn:
+            conn.execute("SELECT 1")
 
     return probe

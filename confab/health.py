@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from prometheus_client import generate_latest
 
 from commands.bus import CommandBus
+from commands.outages import connect_probe
 from commands.wire import Subjects
 from confab.settings import Settings
 from ops.health import Check, HealthServer
@@ -39,9 +40,7 @@ async def health_server(settings: Settings, checks: dict[str, Check]) -> AsyncIt
 
 
 def database_check(settings: Settings) -> Check:
-    def ping() -> None:
-        with psycopg.connect(settings.conninfo(), connect_timeout=2) as conn:
-            conn.execute("SELECT 1")
+    ping = connect_probe(settings.conninfo())
 
     async def check() -> str | None:
         try:

@@ -94,12 +94,9 @@ class InferenceWorker:
         self.load_generator = load_generator  # a promoted version's relative path -> Generator
         self.next_model: tuple[str, str] | None = None  # (version, path) promoted meanwhile
         self.ensure_stream = ensure_stream  # makes the stream again if the broker lost it
-        self.resubscribed = 0
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
-        """The durable pull consumer every worker shares; made (with its stream) if missing."""
-        if self.ensure_stream is not None:
-            await self.ensure_stream(self.js, self.subjects)
+        """The durable pull consumer every worker shares; made if missing."""
         return await self.js.pull_subscribe(
             self.subjects.event("Conversation", "ResponseRequested"),
             durable=self.subjects.inference_durable,
@@ -112,12 +109,18 @@ class InferenceWorker:
             ),
         )
 
-    async def _consumer_lost(self) -> bool:
+    async def _still_subscribed(
+        self, sub: JetStreamContext.PullSubscription
+    ) -> JetStreamContext.PullSubscription:
+        """`sub` if the shared consumer is still there (or the broker cannot say); else a new
+        subscription. nats-py reports a deleted consumer to a pull only as a timeout."""
         try:
             await self.js.consumer_info(self.subjects.stream, self.subjects.inference_durable)
         except NotFoundError:
-            return True
-        return False
+            return await self._resubscribe(sub)
+        except (APIError, NatsTimeout, TimeoutError):
+            pass
+        return sub
 
     async def _resubscribe(
         self, sub: JetStreamContext.PullSubscription
@@ -129,13 +132,12 @@ class InferenceWorker:
             await sub.unsubscribe()
         while not self.stopping.is_set():
             try:
-                fresh = await self._subscribe()
+                if self.ensure_stream is not None:
+                    await self.ensure_stream(self.js, self.subjects)
+                return await self._subscribe()
             except (APIError, NatsTimeout, TimeoutError):
                 log.exception("subscribing again failed; retrying")
                 await asyncio.sleep(RESUBSCRIBE_PAUSE_S)
-                continue
-            self.resubscribed += 1
-            return fresh
         return sub
 
     async def run(self) -> None:
@@ -164,9 +166,7 @@ class InferenceWorker:
             except (NatsTimeout, TimeoutError):
                 if time.monotonic() - checked > CONSUMER_CHECK_EVERY_S:
                     checked = time.monotonic()
-                    with contextlib.suppress(APIError, NatsTimeout, TimeoutError):
-                        if await self._consumer_lost():
-                            sub = await self._resubscribe(sub)
+                    sub = await self._still_subscribed(sub)
                 continue
             except APIError:  # the consumer was deleted under the fetch
                 await asyncio.sleep(RESUBSCRIBE_PAUSE_S)

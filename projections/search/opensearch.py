@@ -20,12 +20,12 @@ from typing import Any
 import psycopg
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_bulk
-from psycopg_pool import AsyncConnectionPool
 
 from projections.log_events import Event
 from projections.search import analytics_os
 from projections.search.digest import summarize
 from projections.search.documents import Changes, Context, MessageDoc, bot_keys, fold, keys_for
+from projections.search.pool import checked_pool
 from projections.search.port import (
     MARK_END,
     MARK_START,
@@ -153,13 +153,7 @@ class OpenSearchSearch:
     def __init__(self, url: str, alias: str, conninfo: str, size: int = 4) -> None:
         self.url, self.alias = url, alias
         self.client = AsyncOpenSearch(hosts=[url], timeout=60)
-        self.pool = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=size,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
+        self.pool = checked_pool(conninfo, size)
 
     async def open(self) -> None:
         await self.pool.open()

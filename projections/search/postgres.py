@@ -16,12 +16,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from projections.log_events import Event
 from projections.search import analytics_sql
 from projections.search.digest import summarize
 from projections.search.documents import Context, MessageDoc, bot_keys, fold, keys_for
+from projections.search.pool import checked_pool
 from projections.search.port import (
     MARK_END,
     MARK_START,
@@ -218,13 +218,7 @@ class PostgresSearch:
     engine = "postgres"
 
     def __init__(self, conninfo: str, size: int = 4) -> None:
-        self.pool = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=size,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
+        self.pool = checked_pool(conninfo, size)
 
     async def open(self) -> None:
         await self.pool.open()

@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import msgspec
 import psycopg
 import pytest
@@ -29,6 +28,7 @@ from confab.settings import Settings
 from tests.integration.conftest import Account, Stack, reset_database, reset_stream
 from tests.integration.faults import outcomes
 from tests.integration.faults.traffic import SteadyTraffic
+from tests.integration.waiting import wait_healthy
 from tests.integration.wsclient import ChatClient
 
 START_TIMEOUT_S = 120.0
@@ -91,7 +91,8 @@ def scaled(up_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy([base, f"http://127.0.0.1:{port + 1}", f"http://127.0.0.1:{port + 2}"])
+        urls = [base, f"http://127.0.0.1:{port + 1}", f"http://127.0.0.1:{port + 2}"]
+        wait_healthy(urls, START_TIMEOUT_S)
         yield Stack(
             msgspec.structs.replace(up_settings, api_port=port, data_dir=data_dir),
             base,
@@ -105,17 +106,6 @@ def scaled(up_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_healthy(urls: list[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    for url in urls:
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"{url} did not become healthy"
-            time.sleep(0.3)
 
 
 def children(stack: Stack) -> dict[str, int]:

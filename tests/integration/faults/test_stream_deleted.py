@@ -5,7 +5,6 @@ re-driven from the log by the sweeper and answered."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import nats
@@ -17,24 +16,26 @@ from tests.integration.faults import outcomes
 from tests.integration.faults.children import Stack
 from tests.integration.faults.services import PrivateNats, PrivatePostgres
 from tests.integration.faults.traffic import SteadyTraffic, chat_client
+from tests.integration.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(240)]
 
 
-def wait_relayed(conninfo: str, stream: str, timeout_s: float = 30.0) -> None:
-    """Until the relay has published every event in the log."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with psycopg.connect(conninfo) as conn:
-            row = conn.execute(
+async def wait_relayed(conninfo: str, stream: str, timeout_s: float = 30.0) -> None:
+    """Until the relay has published every event in the log (without blocking the loop: the
+    steady client runs on it meanwhile)."""
+
+    async def relayed() -> bool:
+        async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+            cur = await conn.execute(
                 "SELECT (SELECT max(notification_id) FROM confab_events)"
                 " <= (SELECT position FROM relay_position WHERE stream = %s)",
                 (stream,),
-            ).fetchone()
-        if row is not None and row[0]:
-            return
-        assert time.monotonic() < deadline, "the relay did not catch up"
-        time.sleep(0.2)
+            )
+            row = await cur.fetchone()
+        return bool(row and row[0])
+
+    await eventually(relayed, timeout_s)
 
 
 async def delete_stream(url: str, stream: str) -> None:
@@ -69,7 +70,7 @@ async def test_stream_deleted_waiting_requests_are_redriven_and_answered(
             await busy.until("delta", timeout=90)  # the worker's one slot is taken
             await waiting.send("Name a colour.")
             await waiting.until("accepted", timeout=60)
-            wait_relayed(stack.conninfo, stream)  # the request is in the stream, unfetched
+            await wait_relayed(stack.conninfo, stream)  # the request is in the stream, unfetched
             await delete_stream(private_nats.url, stream)
             busy_final, _ = await busy.until("message", "error", timeout=120)
             final, _ = await waiting.until("message", "error", timeout=150)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,6 +11,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed
 
 from api.auth import SESSION_COOKIE
+from tests.integration.waiting import wait_healthy
 from tests.integration.wsclient import ChatClient, Frame
 
 START_TIMEOUT_S = 60.0
@@ -19,20 +19,10 @@ TURN_TIMEOUT_S = 90.0
 REFUSED_PAUSE_S = 0.5
 
 
-def wait_healthy(base: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        assert time.monotonic() < deadline, "api did not become healthy"
-        time.sleep(0.3)
-
-
 async def register(port: int) -> dict[str, str]:
     """A newly registered person's session, as the headers that carry it."""
     base = f"http://127.0.0.1:{port}"
-    wait_healthy(base)
+    wait_healthy([base], START_TIMEOUT_S)
     email = f"{uuid.uuid4().hex[:10]}@example.com"
     async with httpx.AsyncClient(base_url=base) as http:
         response = await http.post(
