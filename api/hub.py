@@ -2,6 +2,12 @@
 
 Each API replica subscribes to every delta and every final event and forwards those of the
 conversations its own sockets watch; so any replica can serve any client, with no sticky state.
+
+Deltas come on core NATS: one lost in a broker blip costs a moment of a stream, and the final
+message carries the whole text. Final events come through an ordered JetStream consumer of the
+stream instead: a core subscriber misses whatever is published while it reconnects, and a reply
+finished during a broker restart then never reached its person (the nats-restart fault test).
+The ordered consumer notices the gap and starts again after the last event it saw.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from api.schemas import (
     CancelledFrame,
@@ -29,6 +36,11 @@ log = logging.getLogger("confab.hub")
 
 Outbox = asyncio.Queue[ServerFrame]
 
+# The conversation events a watching socket is told of.
+FINAL = frozenset(
+    {"ResponseCompleted", "ResponseFailed", "ResponseCancelled", "TitleGenerated", "Renamed"}
+)
+
 
 class Hub:
     def __init__(self, nc: NATS, subjects: Subjects) -> None:
@@ -40,20 +52,13 @@ class Hub:
     async def start(self) -> None:
         self._subs = [
             await self.nc.subscribe(self.subjects.tokens_wildcard, cb=self._on_delta),
-            await self.nc.subscribe(
-                self.subjects.event("Conversation", "ResponseCompleted"), cb=self._on_event
-            ),
-            await self.nc.subscribe(
-                self.subjects.event("Conversation", "ResponseFailed"), cb=self._on_event
-            ),
-            await self.nc.subscribe(
-                self.subjects.event("Conversation", "ResponseCancelled"), cb=self._on_event
-            ),
-            await self.nc.subscribe(
-                self.subjects.event("Conversation", "TitleGenerated"), cb=self._on_event
-            ),
-            await self.nc.subscribe(
-                self.subjects.event("Conversation", "Renamed"), cb=self._on_event
+            # One filter: Debian's nats-server (2.9) takes a single subject per consumer.
+            await self.nc.jetstream().subscribe(
+                self.subjects.event("Conversation", "*"),
+                stream=self.subjects.stream,
+                cb=self._on_event,
+                ordered_consumer=True,
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
             ),
         ]
 
@@ -84,7 +89,7 @@ class Hub:
 
     async def _on_event(self, msg: Msg) -> None:
         event = msgspec.json.decode(msg.data, type=EventEnvelope)
-        if event.aggregate_id not in self.watchers:
+        if event.name not in FINAL or event.aggregate_id not in self.watchers:
             return
         data = event.data
         frame: ServerFrame

@@ -21,6 +21,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from api import metrics
 from api.auth import authenticate
+from api.early import publish_early
 from api.hub import Hub, Outbox
 from api.schemas import (
     MAX_CLIENT_MSG_ID,
@@ -244,9 +245,13 @@ class ChatSession:
                 )
             self.outbox.put_nowait(accepted_frame(accepted))
 
-    async def _candidates(self) -> list[BotChoice]:
-        rows = await self.bus.run(self.read.bots_for, str(self.user.id))
+    def _choices(self) -> list[BotChoice]:
+        """The bots this user may mention (a read model query: run it on a store thread)."""
+        rows = self.read.bots_for(str(self.user.id))
         return [BotChoice(r.bot_id, r.persona.name, r.persona.description) for r in rows]
+
+    async def _candidates(self) -> list[BotChoice]:
+        return await self.bus.run(self._choices)
 
     async def _post(self, frame: SendFrame, conversation_id: UUID | None, bot: UUID | None) -> None:
         started = time.perf_counter()
@@ -256,13 +261,13 @@ class ChatSession:
             text=frame.text,
             conversation_id=conversation_id,
             bot_id=bot,
-            candidates=tuple(await self._candidates()),
             parent_id=optional_uuid(frame.parent_id, "parent_id"),
             attachments=tuple(await self._attachments(frame.attachments)),
         )
         if conversation_id is not None:
             self.hub.watch(str(conversation_id), self.outbox)  # before the save: no delta missed
-        accepted = await self.bus.post_message(cmd)
+        accepted = await self.bus.post_message(cmd, self._choices)
+        await publish_early(self.hub.nc, self.hub.subjects, accepted.request)
         self.hub.watch(str(accepted.conversation_id), self.outbox)
         self.outbox.put_nowait(accepted_frame(accepted))
         metrics.ACCEPTED.inc()

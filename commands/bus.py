@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from commands import chat, handlers
 from commands.app import ConfabStore
 from commands.messages import Accepted, CompleteResponse, FailResponse
 from commands.outages import STORE_UNAVAILABLE, Outage
-from commands.routing import Embedder
+from commands.routing import BotChoice, Embedder
 
 T = TypeVar("T")
 
@@ -49,8 +50,17 @@ class CommandBus:
 
     query = call
 
-    async def post_message(self, cmd: chat.PostMessage) -> Accepted:
-        return await self.run(chat.post_message, self.store, cmd, self.embedder)
+    async def post_message(
+        self, cmd: chat.PostMessage, candidates: Callable[[], Sequence[BotChoice]] | None = None
+    ) -> Accepted:
+        """Appends the message; `candidates` (the bots the user may mention, from a read model)
+        are gathered on the same store thread first: one trip off the event loop, not two."""
+
+        def post() -> Accepted:
+            ready = cmd if candidates is None else replace(cmd, candidates=tuple(candidates()))
+            return chat.post_message(self.store, ready, self.embedder)
+
+        return await self.run(post)
 
     async def complete_response(self, cmd: CompleteResponse) -> None:
         await self.call(handlers.complete_response, cmd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from commands.wire import EventEnvelope
 from domain.conversation import Completion
 
 
@@ -28,3 +29,6 @@ class Accepted:
     message_id: UUID
     client_msg_id: str
     response_id: UUID
+    # The ResponseRequested just recorded, as the relay will publish it (None for a resend
+    # that recorded nothing new): the API can hand it to the workers at once.
+    request: EventEnvelope | None = None

@@ -94,10 +94,12 @@ async def ensure_stream(js: JetStreamContext, subjects: Subjects) -> None:
         await js.update_stream(config)
 
 
-def build_search_view(settings: Settings, size: int = 4) -> SearchView:
-    """The search adapter: OpenSearch when OPENSEARCH_URL is set, else PostgreSQL FTS."""
+def build_search_view(settings: Settings, size: int = 4, *, writer: bool = False) -> SearchView:
+    """The search adapter: OpenSearch when OPENSEARCH_URL is set, else PostgreSQL FTS. The
+    projector's (`writer`) commits what the log rebuilds, without waiting for the disk."""
+    conninfo = settings.derived_conninfo() if writer else settings.conninfo()
     if settings.opensearch_url:
         return opensearch.OpenSearchSearch(
-            settings.opensearch_url, settings.search_alias, settings.conninfo(), size
+            settings.opensearch_url, settings.search_alias, conninfo, size
         )
-    return postgres.PostgresSearch(settings.conninfo(), size)
+    return postgres.PostgresSearch(conninfo, size)

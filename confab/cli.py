@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -140,10 +139,6 @@ def _process(name: str) -> Command:
         from confab import bootstrap, processes
 
         bootstrap.ensure_database(settings)
-        if name == "worker" and settings.worker_nice > 0 and hasattr(os, "nice"):
-            # The engine's work is throughput: on a shared CPU the API, relay and database
-            # should take a core from it at once.
-            os.nice(min(settings.worker_nice, 19))
         asyncio.run(getattr(processes, f"run_{name}")(settings))
         return 0
 

@@ -22,6 +22,7 @@ from domain.model_version import BASE_VERSION
 from projections.queries import ReadModels
 from workers.engine import model_files
 from workers.engine.generator import Generator, engine_dtype
+from workers.engine.priority import check_priority
 from workers.follower import LogFollower
 from workers.inference import InferenceWorker
 from workers.projector import Projector
@@ -48,7 +49,7 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
     bus = bootstrap.build_bus(settings)
     nc, js = await bootstrap.connect_nats(settings, "confab-relay")
     subjects = Subjects(settings.bus_prefix)
-    relay = Relay(bus, js, subjects, settings.conninfo(), bootstrap.ensure_stream)
+    relay = Relay(bus, js, subjects, settings.derived_conninfo(), bootstrap.ensure_stream)
     relay.stopping = stop_event(stop)
     sweeper = Sweeper(
         bus,
@@ -87,11 +88,11 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
 async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """The read-model projector and, beside it, the search projector (each its own position)."""
     bus = bootstrap.build_bus(settings)
-    projector = Projector(bus, settings.conninfo())
+    projector = Projector(bus, settings.derived_conninfo())
     projector.stopping = stop_event(stop)
-    view = bootstrap.build_search_view(settings, size=2)
+    view = bootstrap.build_search_view(settings, size=2, writer=True)
     await view.open()
-    search = SearchProjector(bus, settings.conninfo(), view)
+    search = SearchProjector(bus, settings.derived_conninfo(), view)
     search.stopping = projector.stopping
     checks = {
         "database": health.database_check(settings),
@@ -107,6 +108,7 @@ async def run_projector(settings: Settings, stop: asyncio.Event | None = None) -
             await asyncio.gather(projector.run(), search.run())
     finally:
         await view.close()
+        projector.close()
         bus.close()
         log.info(
             "projector stopped after %d events (search: %d)", projector.handled, search.handled
@@ -123,12 +125,14 @@ def generator_loader(settings: Settings) -> Callable[[str], Generator]:
             settings.model_name,
             max_batch=settings.worker_concurrency,
             dtype=engine_dtype(settings.engine_dtype),
+            priority=settings.engine_priority,
         )
 
     return load
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    check_priority(settings.engine_priority)  # a wrong setting fails before the model loads
     model_files.prepare(settings.model_path)
     bus = bootstrap.build_bus(settings)
     load = generator_loader(settings)

@@ -42,9 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # auto (GPU: bf16; CPU: bf16 with int8 weights for narrow steps), float32, bfloat16, int8
     engine_dtype: str = "auto"
     drain_grace_s: float = 20.0
-    # The worker's CPU priority (Unix nice, 0-19): above 0, the API, relay and database take
-    # a shared CPU from the engine at once (overhead p50 33 -> 24 ms on 2 cores, bench/overhead)
-    worker_nice: int = 10
+    # The engine thread's CPU priority (workers/engine/priority.py): auto (idle on the CPU,
+    # normal on a GPU), idle, normal or a nice value 1-19. The rest of the worker, and every
+    # other process, takes a shared CPU from an idle engine at once (bench/overhead).
+    engine_priority: str = "auto"
     # A request with no outcome this long after it was asked for is published again.
     sweep_after_s: float = 120.0
     sweep_every_s: float = 10.0
@@ -107,6 +108,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             parts["password"] = self.db_password
         return make_conninfo("", **parts)
 
+    def derived_conninfo(self) -> str:
+        """For connections that write only what the log rebuilds (read models, the search
+        index, followers' positions): their commits do not wait for the disk. A crash loses at
+        most the last moments of them, whole transactions with their positions, and the
+        followers redo those from the log. The event store's own commits always wait."""
+        return make_conninfo(self.conninfo(), options="-c synchronous_commit=off")
+
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
@@ -132,7 +140,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "worker_concurrency": ("CONFAB_WORKER_CONCURRENCY", int),
     "engine_dtype": ("CONFAB_ENGINE_DTYPE", str),
     "log_format": ("CONFAB_LOG_FORMAT", str),
-    "worker_nice": ("CONFAB_WORKER_NICE", int),
+    "engine_priority": ("CONFAB_ENGINE_PRIORITY", str),
     "generate_titles": ("CONFAB_GENERATE_TITLES", _flag),
     "max_upload_bytes": ("CONFAB_MAX_UPLOAD_BYTES", int),
     "max_attachments": ("CONFAB_MAX_ATTACHMENTS", int),

@@ -7,6 +7,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedFast
 from domain.errors import InvalidField, NotAllowed
 from domain.persona import VISIBILITIES, Persona
 
@@ -24,7 +25,7 @@ def check_visibility(visibility: str) -> str:
     return visibility
 
 
-class Bot(Aggregate):
+class Bot(CopiedFast, Aggregate):
     @event("Created")
     def __init__(
         self,

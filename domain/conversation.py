@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedFast
 from domain.errors import (
     ConversationNotFound,
     MessageRejected,
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class Conversation(Aggregate):
+class Conversation(CopiedFast, Aggregate):
     """A chat between one user and a bot; its events are the transcript, a tree of turns."""
 
     class Started(Aggregate.Created):

@@ -7,6 +7,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.copying import CopiedFast
+
 KINDS = ("image", "text", "pdf")
 FILE_NAMESPACE = UUID("6f1d7e0c-5b0a-4c4e-9a53-7f0c2f4b9a10")
 
@@ -16,7 +18,7 @@ def file_id_for(owner_id: str, sha256: str) -> UUID:
     return uuid5(FILE_NAMESPACE, f"{owner_id}:{sha256}")
 
 
-class File(Aggregate):
+class File(CopiedFast, Aggregate):
     class FileUploaded(Aggregate.Created):
         owner_id: str
         name: str

@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedFast
 from domain.errors import DomainError
 
 REGISTRY_ID = uuid5(UUID("6f2b8f0e-4d43-4c8e-9a55-1f7c3a1f0c11"), "model-registry")
@@ -70,7 +71,7 @@ class PromotionGate:
         return None
 
 
-class ModelRegistry(Aggregate):
+class ModelRegistry(CopiedFast, Aggregate):
     @event("Created")
     def __init__(self, id: UUID) -> None:  # noqa: A002
         # The base version's files are wherever the installation keeps its model ("" here).

@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedFast
 from domain.errors import InvalidField
 
 _EMAIL_NAMESPACE = UUID("3d7c6a2e-9f4b-4c55-b1a8-6a0e1f2d3c4b")
@@ -43,13 +44,13 @@ def check_display_name(name: str) -> str:
     return name
 
 
-class EmailClaim(Aggregate):
+class EmailClaim(CopiedFast, Aggregate):
     @event("Claimed")
     def __init__(self, id: UUID, user_id: UUID) -> None:  # noqa: A002
         self.user_id = user_id
 
 
-class User(Aggregate):
+class User(CopiedFast, Aggregate):
     @event("Registered")
     def __init__(
         self,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import msgspec
 import psycopg
@@ -17,9 +16,9 @@ from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError
 
-from commands.app import ConfabStore
 from commands.bus import CommandBus
-from commands.wire import EventEnvelope, Subjects, topic_names
+from commands.envelopes import envelope_for
+from commands.wire import EventEnvelope, Subjects
 from workers import metrics
 from workers.follower import LogFollower
 
@@ -28,32 +27,6 @@ CREATE TABLE IF NOT EXISTS relay_position (
     stream text PRIMARY KEY,
     position bigint NOT NULL
 )"""
-
-
-def event_fields(store: ConfabStore, notification: Notification) -> tuple[Any, dict[str, Any]]:
-    """The domain event and its own fields (without the aggregate bookkeeping)."""
-    event: Any = store.mapper.to_domain_event(notification)
-    data = {
-        k: v
-        for k, v in event.__dict__.items()
-        if k not in ("originator_id", "originator_version", "originator_topic")
-    }
-    return event, data
-
-
-def envelope_for(store: ConfabStore, notification: Notification) -> EventEnvelope:
-    event, data = event_fields(store, notification)
-    data.pop("timestamp", None)
-    aggregate, name = topic_names(notification.topic)
-    return EventEnvelope(
-        position=notification.id,
-        aggregate=aggregate,
-        name=name,
-        aggregate_id=str(notification.originator_id),
-        version=notification.originator_version,
-        timestamp=event.timestamp,
-        data=msgspec.to_builtins(data),
-    )
 
 
 class Relay(LogFollower):

@@ -68,7 +68,7 @@ def processes(
         "CONFAB_MAX_NEW_TOKENS": "8",
         "CONFAB_GENERATE_TITLES": "0",
         "CONFAB_STORE_THREADS": "2",
-        "CONFAB_WORKER_NICE": "0",
+        "CONFAB_ENGINE_PRIORITY": "normal",
         "CONFAB_LOG_FORMAT": "json",
         "CONFAB_LOG_LEVEL": "INFO",
     }

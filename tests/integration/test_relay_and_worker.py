@@ -9,7 +9,9 @@ import msgspec
 import nats
 from nats.aio.msg import Msg
 
-from commands.wire import EventEnvelope
+from api.early import publish_early
+from commands import chat
+from commands.wire import EventEnvelope, Subjects
 from confab import bootstrap
 from domain.conversation import Conversation, ResponseSettings
 from tests.integration.conftest import Account, Stack
@@ -18,15 +20,19 @@ from tests.integration.wsclient import ChatClient
 from workers.relay import Relay
 
 
-async def test_every_event_is_published_with_its_notification_id_as_msg_id(
+async def test_every_event_is_published_once_with_its_notification_id_as_msg_id(
     stack: Stack, alice: Account
 ) -> None:
+    """The API publishes a chat message's ResponseRequested as soon as it is appended
+    (api/early.py) and the relay publishes it again: the stream keeps one. So the stream is in
+    log order but for those, which may come before the events appended just ahead of them."""
     async with ChatClient.connect(stack.ws_url, alice.headers) as client:
-        _accepted, _, _ = await client.turn("Say one word.")
+        await client.turn("Say one word.")
+        await client.turn("And another one.")
     nc = await nats.connect(stack.settings.nats_url)
     js = nc.jetstream()
     info = await js.stream_info(stack.subjects.stream)
-    ids = []
+    ids, relayed = [], []
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         msg = await js.get_msg(stack.subjects.stream, seq)
         envelope = msgspec.json.decode(msg.data or b"", type=EventEnvelope)
@@ -34,9 +40,52 @@ async def test_every_event_is_published_with_its_notification_id_as_msg_id(
         assert msg.headers["Nats-Msg-Id"] == str(envelope.position)
         assert msg.subject == stack.subjects.event(envelope.aggregate, envelope.name)
         ids.append(envelope.position)
+        if envelope.name != "ResponseRequested":
+            relayed.append(envelope.position)
     await nc.close()
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
-    assert len(ids) == stack.event_count()
+    assert len(set(ids)) == len(ids) == stack.event_count()
+    assert relayed == sorted(relayed)
+
+
+async def test_the_api_hands_a_request_to_the_stream_before_the_relay_and_once(
+    stack: Stack, alice: Account
+) -> None:
+    """No relay follows this stream: the request gets there from the append's own result, and
+    the relay's later copy (same Nats-Msg-Id) is dropped as a duplicate."""
+    subjects = Subjects(f"confabearly{uuid.uuid4().hex[:8]}")
+    nc = await nats.connect(stack.settings.nats_url)
+    js = nc.jetstream()
+    await bootstrap.ensure_stream(js, subjects)
+    bus = bootstrap.build_bus(stack.settings)
+    try:
+        accepted = await bus.post_message(
+            chat.PostMessage(uuid.UUID(alice.user_id), str(uuid.uuid4()), "Hello there.")
+        )
+        assert accepted.request is not None and accepted.request.name == "ResponseRequested"
+        await publish_early(nc, subjects, accepted.request)
+        await nc.flush()
+
+        async def stored() -> bool:
+            return (await js.stream_info(subjects.stream)).state.messages == 1
+
+        await eventually(stored)
+        msg = await js.get_last_msg(subjects.stream, subjects.event("Conversation", "*"))
+        envelope = msgspec.json.decode(msg.data or b"", type=EventEnvelope)
+        assert envelope.data["response_id"] == str(accepted.response_id)
+        assert msg.headers is not None
+        assert msg.headers["Nats-Msg-Id"] == str(envelope.position)
+
+        relay_copy = await js.publish(
+            subjects.event("Conversation", "ResponseRequested"),
+            msg.data or b"",
+            headers={"Nats-Msg-Id": str(envelope.position)},
+        )
+        assert relay_copy.duplicate
+        assert (await js.stream_info(subjects.stream)).state.messages == 1
+    finally:
+        await js.delete_stream(subjects.stream)
+        await nc.close()
+        bus.close()
 
 
 async def test_a_second_relay_waits_while_one_is_active(stack: Stack, alice: Account) -> None:

@@ -19,6 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from domain.conversation import Completion
 from workers.engine.engine import Engine, Submission
+from workers.engine.priority import lower_this_thread
 from workers.engine.request import ChatRequest
 from workers.engine.sampling import SamplingParams
 
@@ -74,6 +75,7 @@ class Generator:
         dtype: torch.dtype | None = None,
         threads: int | None = None,
         seed: int | None = None,
+        priority: str = "normal",
     ) -> None:
         self.device, default_dtype = pick_device()
         self.dtype = dtype or default_dtype
@@ -82,6 +84,7 @@ class Generator:
         int8 = self.dtype == INT8_WEIGHTS
 
         def load() -> Any:  # on the engine's thread, which runs every torch op from here on
+            lower_this_thread(priority, self.device)  # before torch starts its OpenMP threads
             if self.device == "cpu":
                 # One intra-op thread per core we may run on, unless told to leave some to
                 # other processes: OpenMP threads that share a busy core wait on each other.

@@ -36,7 +36,7 @@ def child_env(
         "CONFAB_MODEL_DIR": str(Settings().model_path),
         "CONFAB_MAX_NEW_TOKENS": "8",
         "CONFAB_GENERATE_TITLES": "0",
-        "CONFAB_WORKER_NICE": "0",
+        "CONFAB_ENGINE_PRIORITY": "normal",
         "CONFAB_LOG_LEVEL": "WARNING",
         **extra,
     }
