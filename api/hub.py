@@ -4,10 +4,9 @@ Each API replica subscribes to every delta and every final event and forwards th
 conversations its own sockets watch; so any replica can serve any client, with no sticky state.
 
 Deltas come on core NATS: one lost in a broker blip costs a moment of a stream, and the final
-message carries the whole text. Final events come through an ordered JetStream consumer of the
-stream instead: a core subscriber misses whatever is published while it reconnects, and a reply
-finished during a broker restart then never reached its person (the nats-restart fault test).
-The ordered consumer notices the gap and starts again after the last event it saw.
+message carries the whole text. Final events come from the stream (api/finals.py) instead: a
+core subscriber misses whatever is published while it reconnects, and a reply finished during a
+broker restart then never reached its person (the nats-restart fault test).
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from api.finals import FinalEvents
 from api.schemas import (
     CancelledFrame,
     DeltaFrame,
@@ -47,24 +46,17 @@ class Hub:
         self.nc = nc
         self.subjects = subjects
         self.watchers: dict[str, set[Outbox]] = defaultdict(set)
-        self._subs: list[Subscription] = []
+        self._deltas: Subscription | None = None
+        self._finals = FinalEvents(nc, subjects, self._on_event)
 
     async def start(self) -> None:
-        self._subs = [
-            await self.nc.subscribe(self.subjects.tokens_wildcard, cb=self._on_delta),
-            # One filter: Debian's nats-server (2.9) takes a single subject per consumer.
-            await self.nc.jetstream().subscribe(
-                self.subjects.event("Conversation", "*"),
-                stream=self.subjects.stream,
-                cb=self._on_event,
-                ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
-            ),
-        ]
+        self._deltas = await self.nc.subscribe(self.subjects.tokens_wildcard, cb=self._on_delta)
+        await self._finals.start()
 
     async def stop(self) -> None:
-        for sub in self._subs:
-            await sub.unsubscribe()
+        await self._finals.stop()
+        if self._deltas is not None:
+            await self._deltas.unsubscribe()
 
     def watch(self, conversation_id: str, outbox: Outbox) -> None:
         self.watchers[conversation_id].add(outbox)
@@ -87,8 +79,7 @@ class Hub:
                 DeltaFrame(delta.conversation_id, delta.response_id, delta.text),
             )
 
-    async def _on_event(self, msg: Msg) -> None:
-        event = msgspec.json.decode(msg.data, type=EventEnvelope)
+    async def _on_event(self, event: EventEnvelope) -> None:
         if event.name not in FINAL or event.aggregate_id not in self.watchers:
             return
         data = event.data
