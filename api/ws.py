@@ -267,8 +267,8 @@ class ChatSession:
         if conversation_id is not None:
             self.hub.watch(str(conversation_id), self.outbox)  # before the save: no delta missed
         accepted = await self.bus.post_message(cmd, self._choices)
+        self.hub.watch(str(accepted.conversation_id), self.outbox)  # before the worker starts
         await publish_early(self.hub.nc, self.hub.subjects, accepted.request)
-        self.hub.watch(str(accepted.conversation_id), self.outbox)
         self.outbox.put_nowait(accepted_frame(accepted))
         metrics.ACCEPTED.inc()
         metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
