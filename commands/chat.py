@@ -10,7 +10,7 @@ from uuid import UUID
 from commands.accounts import load_user
 from commands.app import ConfabStore
 from commands.bots import DEFAULT_BOT_ID, visible_bot
-from commands.envelopes import envelope_for
+from commands.envelopes import envelope_of
 from commands.handlers import get_conversation, with_retry_on_conflict
 from commands.messages import Accepted
 from commands.parsing import ParsedMessage, parse
@@ -20,8 +20,6 @@ from domain.conversation import Conversation, ResponseSettings, check_message_te
 from domain.errors import ConversationNotFound, MessageRejected
 from domain.ids import new_conversation_id, response_id_for
 from domain.user import User
-
-ResponseRequested = Conversation.ResponseRequested
 
 
 @dataclass(frozen=True)
@@ -98,13 +96,15 @@ def post_message(
             attachments=list(cmd.attachments),
         )
         recordings = store.save(conversation)
-        request = next(r for r in recordings if isinstance(r.domain_event, ResponseRequested))
+        request = next(
+            r for r in recordings if isinstance(r.domain_event, Conversation.ResponseRequested)
+        )
         return Accepted(
             conversation.id,
             message_id,
             cmd.client_msg_id,
             response_id,
-            envelope_for(store, request.notification),
+            envelope_of(request.domain_event, request.notification),  # the event in hand
         )
 
     return with_retry_on_conflict(attempt)

@@ -11,19 +11,24 @@ from commands.app import ConfabStore
 from commands.wire import EventEnvelope, topic_names
 
 
-def event_fields(store: ConfabStore, notification: Notification) -> tuple[Any, dict[str, Any]]:
-    """The domain event and its own fields (without the aggregate bookkeeping)."""
-    event: Any = store.mapper.to_domain_event(notification)
-    data = {
+def own_fields(event: Any) -> dict[str, Any]:
+    """A domain event's own fields (without the aggregate bookkeeping)."""
+    return {
         k: v
         for k, v in event.__dict__.items()
         if k not in ("originator_id", "originator_version", "originator_topic")
     }
-    return event, data
 
 
-def envelope_for(store: ConfabStore, notification: Notification) -> EventEnvelope:
-    event, data = event_fields(store, notification)
+def event_fields(store: ConfabStore, notification: Notification) -> tuple[Any, dict[str, Any]]:
+    """The stored domain event and its own fields."""
+    event: Any = store.mapper.to_domain_event(notification)
+    return event, own_fields(event)
+
+
+def envelope_of(event: Any, notification: Notification) -> EventEnvelope:
+    """`event` as published: the append's own event, or one read back from the log."""
+    data = own_fields(event)
     data.pop("timestamp", None)
     aggregate, name = topic_names(notification.topic)
     return EventEnvelope(
@@ -35,3 +40,7 @@ def envelope_for(store: ConfabStore, notification: Notification) -> EventEnvelop
         timestamp=event.timestamp,
         data=msgspec.to_builtins(data),
     )
+
+
+def envelope_for(store: ConfabStore, notification: Notification) -> EventEnvelope:
+    return envelope_of(store.mapper.to_domain_event(notification), notification)

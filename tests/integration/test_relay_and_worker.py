@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 
 from api.early import publish_early
 from commands import chat
+from commands.envelopes import envelope_for
 from commands.wire import EventEnvelope, Subjects
 from confab import bootstrap
 from domain.conversation import Conversation, ResponseSettings
@@ -62,6 +63,8 @@ async def test_the_api_hands_a_request_to_the_stream_before_the_relay_and_once(
             chat.PostMessage(uuid.UUID(alice.user_id), str(uuid.uuid4()), "Hello there.")
         )
         assert accepted.request is not None and accepted.request.name == "ResponseRequested"
+        (logged,) = bus.store.recorder.select_notifications(accepted.request.position, 1)
+        assert accepted.request == envelope_for(bus.store, logged)  # what the relay publishes
         await publish_early(nc, subjects, accepted.request)
         await nc.flush()
 
