@@ -268,7 +268,7 @@ class ChatSession:
             self.hub.watch(str(conversation_id), self.outbox)  # before the save: no delta missed
         accepted = await self.bus.post_message(cmd, self._choices)
         self.hub.watch(str(accepted.conversation_id), self.outbox)  # before the worker starts
-        await publish_early(self.hub.nc, self.hub.subjects, accepted.request)
+        await publish_early(self.hub.nc, self.hub.subjects, accepted)
         self.outbox.put_nowait(accepted_frame(accepted))
         metrics.ACCEPTED.inc()
         metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)

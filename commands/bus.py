@@ -6,7 +6,6 @@ import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from commands import chat, handlers
@@ -27,9 +26,11 @@ class CommandBus:
         threads: int,
         embedder: Embedder | None = None,
         outage: Outage | None = None,
+        prompt_turns: int | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
+        self.prompt_turns = prompt_turns  # post_message also returns the prompt it asks for
         self.outage = outage  # while PostgreSQL is down, calls fail at once
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
 
@@ -54,11 +55,10 @@ class CommandBus:
         self, cmd: chat.PostMessage, candidates: Callable[[], Sequence[BotChoice]] | None = None
     ) -> Accepted:
         """Appends the message; `candidates` (the bots the user may mention, from a read model)
-        are gathered on the same store thread first: one trip off the event loop, not two."""
+        are gathered on the same store thread, and only when the message needs them."""
 
         def post() -> Accepted:
-            ready = cmd if candidates is None else replace(cmd, candidates=tuple(candidates()))
-            return chat.post_message(self.store, ready, self.embedder)
+            return chat.post_message(self.store, cmd, self.embedder, self.prompt_turns, candidates)
 
         return await self.run(post)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
@@ -11,13 +11,13 @@ from commands.accounts import load_user
 from commands.app import ConfabStore
 from commands.bots import DEFAULT_BOT_ID, visible_bot
 from commands.envelopes import envelope_of
-from commands.handlers import get_conversation, with_retry_on_conflict
-from commands.messages import Accepted
+from commands.handlers import get_conversation, request_of, with_retry_on_conflict
+from commands.messages import Accepted, PromptHint
 from commands.parsing import ParsedMessage, parse
 from commands.routing import BotChoice, Embedder, route
 from domain.bot import Bot
 from domain.conversation import Conversation, ResponseSettings, check_message_text, title_from
-from domain.errors import ConversationNotFound, MessageRejected
+from domain.errors import BotNotFound, ConversationNotFound, MessageRejected
 from domain.ids import new_conversation_id, response_id_for
 from domain.user import User
 
@@ -53,8 +53,15 @@ def response_settings(bot: Bot, user: User) -> ResponseSettings:
 
 
 def post_message(
-    store: ConfabStore, cmd: PostMessage, embedder: Embedder | None = None
+    store: ConfabStore,
+    cmd: PostMessage,
+    embedder: Embedder | None = None,
+    prompt_turns: int | None = None,
+    candidates: Callable[[], Sequence[BotChoice]] | None = None,
 ) -> Accepted:
+    """Appends the message and its ResponseRequested; with `prompt_turns`, the Accepted also
+    carries the prompt of that request (at most that many turns of history). `candidates`
+    gives the bots the user may use when routing needs them (else `cmd.candidates`)."""
     check_message_text(cmd.text)
     parsed = parse(cmd.text)
     if parsed.command not in (None, "bot") or not parsed.text.strip():
@@ -70,7 +77,9 @@ def post_message(
                 return Accepted(
                     conversation.id, earlier.id, cmd.client_msg_id, response_id_for(earlier.id)
                 )
-        bot = _routed_bot(store, cmd, parsed, user, conversation, embedder)
+        bot = _routed_bot(
+            store, cmd, parsed, user, conversation, embedder, candidates or (lambda: cmd.candidates)
+        )
         if conversation is None:
             conversation = Conversation(
                 id=new_conversation_id(user_id, cmd.client_msg_id),
@@ -105,6 +114,7 @@ def post_message(
             cmd.client_msg_id,
             response_id,
             envelope_of(request.domain_event, request.notification),  # the event in hand
+            _prompt(conversation, response_id, prompt_turns),
         )
 
     return with_retry_on_conflict(attempt)
@@ -128,19 +138,51 @@ def _routed_bot(
     user: User,
     conversation: Conversation | None,
     embedder: Embedder | None,
+    candidates: Callable[[], Sequence[BotChoice]],
 ) -> Bot:
+    user_id = str(user.id)
+    auto_route = bool(user.preferences.get("auto_route"))
     if conversation is None and cmd.bot_id is not None:
-        visible_bot(store, cmd.bot_id, str(user.id))  # an explicit choice must be usable
+        chosen_bot = visible_bot(store, cmd.bot_id, user_id)  # an explicit choice must be usable
+        if not parsed.mentions:
+            return chosen_bot
+    elif not parsed.mentions:
+        # Most messages name no bot: the conversation's bot, else the user's default, else the
+        # fallback answers, while the user may use it; only a mention or auto-routing needs
+        # the list of every bot the user may use.
+        fallback = None if auto_route else DEFAULT_BOT_ID
+        for bot_id in (
+            conversation.bot_id if conversation else None,
+            user.default_bot_id,
+            fallback,
+        ):
+            if bot_id and (bot := _usable_bot(store, str(bot_id), user_id)):
+                return bot
     chosen = route(
         parsed,
-        cmd.candidates,
+        candidates(),
         conversation_bot=conversation.bot_id if conversation else _str(cmd.bot_id),
         default_bot=_str(user.default_bot_id),
         fallback_bot=str(DEFAULT_BOT_ID),
-        auto_route=bool(user.preferences.get("auto_route")),
+        auto_route=auto_route,
         embedder=embedder,
     )
-    return visible_bot(store, UUID(chosen.bot_id), str(user.id))
+    return visible_bot(store, UUID(chosen.bot_id), user_id)
+
+
+def _usable_bot(store: ConfabStore, bot_id: str, user_id: str) -> Bot | None:
+    try:
+        return visible_bot(store, UUID(bot_id), user_id)
+    except BotNotFound:
+        return None
+
+
+def _prompt(
+    conversation: Conversation, response_id: UUID, max_turns: int | None
+) -> PromptHint | None:
+    if not max_turns:
+        return None
+    return PromptHint(max_turns, request_of(conversation, response_id, max_turns))
 
 
 def _str(value: UUID | None) -> str | None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from commands.app import ConfabStore
-from commands.messages import CompleteResponse, FailResponse
+from commands.messages import CompleteResponse, FailResponse, GenerationRequest
 from domain.conversation import Conversation
 from domain.errors import ConversationNotFound
 
@@ -86,23 +85,14 @@ def _load(store: ConfabStore, conversation_id: UUID) -> Conversation:
 # --- queries ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GenerationRequest:
-    """Everything the worker needs to answer one ResponseRequested, read from the log."""
-
-    status: str
-    model: str
-    system_prompt: str
-    sampling: dict[str, Any]
-    history: list[tuple[str, str]]
-    prompt_turn_ids: tuple[str, ...] = ()  # the turns of `history`, recorded on the completion
-    attachments: tuple[tuple[dict[str, Any], ...], ...] = ()  # files of each `history` turn
-
-
 def generation_request(
     store: ConfabStore, conversation_id: UUID, response_id: UUID, max_turns: int
 ) -> GenerationRequest:
-    conversation = _load(store, conversation_id)
+    return request_of(_load(store, conversation_id), response_id, max_turns)
+
+
+def request_of(conversation: Conversation, response_id: UUID, max_turns: int) -> GenerationRequest:
+    """The prompt of a response as the conversation in hand holds it."""
     turn = conversation.response(response_id)
     request = turn.request or {}
     turns = conversation.prompt_turns(response_id, max_turns)

@@ -67,7 +67,9 @@ def build_bus(
     settings: Settings, embedder: Embedder | None = None, threads: int = BACKGROUND_THREADS
 ) -> CommandBus:
     outage = Outage(connect_probe(settings.conninfo()))
-    return CommandBus(build_store(settings, threads), threads, embedder, outage)
+    return CommandBus(
+        build_store(settings, threads), threads, embedder, outage, settings.max_history_turns
+    )
 
 
 async def connect_nats(settings: Settings, name: str) -> tuple[NATS, JetStreamContext]:

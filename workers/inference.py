@@ -28,8 +28,9 @@ from commands import handlers
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
 from commands.files import attachment_texts
-from commands.messages import CompleteResponse, FailResponse
+from commands.messages import CompleteResponse, FailResponse, GenerationRequest
 from commands.outages import STORE_UNAVAILABLE
+from commands.prompts import PROMPT_HEADER, prompt_from
 from commands.wire import EventEnvelope, Subjects, TokenDelta
 from domain.conversation import TERMINAL, Completion
 from domain.errors import DomainError, ResponseAlreadyFinished
@@ -45,6 +46,7 @@ PROGRESS_EVERY_S = 5.0
 CONSUMER_CHECK_EVERY_S = 5.0  # while idle: is the shared consumer still there?
 RESUBSCRIBE_PAUSE_S = 1.0
 STORE_RETRY_S = 3.0  # PostgreSQL unreachable: when the request is offered again
+FRESH_PROMPT_S = 2.0  # a carried prompt older than this is read from the log again
 
 
 def chat_messages(system_prompt: str, history: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -284,9 +286,11 @@ class InferenceWorker:
 
     async def _answer(self, msg: Msg, conversation_id: UUID, response_id: UUID) -> None:
         await msg.in_progress()  # restart the ack timer: the wait in our queue does not count
-        request = await self.bus.query(
-            handlers.generation_request, conversation_id, response_id, self.max_history_turns
-        )
+        request = self._carried_prompt(msg)
+        if request is None:
+            request = await self.bus.query(
+                handlers.generation_request, conversation_id, response_id, self.max_history_turns
+            )
         if request.status in TERMINAL:
             await msg.ack()  # a redelivery of finished work
             return
@@ -337,7 +341,17 @@ class InferenceWorker:
             self.titling.add(task)
             task.add_done_callback(self.titling.discard)
 
-    async def _with_files(self, request: handlers.GenerationRequest) -> list[tuple[str, str]]:
+    def _carried_prompt(self, msg: Msg) -> GenerationRequest | None:
+        """The prompt the API sent with the request (commands/prompts.py), on a fresh first
+        delivery only: a request redelivered, or one that waited in the stream, may have been
+        answered or stopped since."""
+        if not msg.headers or msg.metadata.num_delivered > 1:
+            return None
+        if time.time() - msg.metadata.timestamp.timestamp() > FRESH_PROMPT_S:
+            return None
+        return prompt_from(msg.headers.get(PROMPT_HEADER), self.max_history_turns)
+
+    async def _with_files(self, request: GenerationRequest) -> list[tuple[str, str]]:
         """The history with attached documents' text in it (none without a blob store)."""
         ids = [str(f["id"]) for files in request.attachments for f in files]
         if not ids or self.blobs is None:

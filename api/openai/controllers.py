@@ -17,6 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
 from api.auth import authenticate
+from api.early import publish_early
 from api.hub import Hub, Outbox
 from api.openai.errors import (
     OpenAIError,
@@ -133,6 +134,7 @@ class OpenAIController(Controller):
             hub.unwatch_all(outbox)
             status = 404 if exc.code.endswith("not_found") else 400
             raise OpenAIError(status, exc.message, code=exc.code) from None
+        await publish_early(hub.nc, hub.subjects, accepted)
         response_id = str(accepted.response_id)
         frames = _frames(hub, outbox, response_id)
         created = now()

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 
 import psycopg
 
+from commands import chat
+from commands.routing import BotChoice
+from confab import bootstrap
 from tests.integration.conftest import Account, Stack
 from tests.integration.test_cli import confab
+from tests.integration.waiting import eventually
 from tests.integration.wsclient import ChatClient
 
 
@@ -81,7 +87,7 @@ async def test_nobody_reads_or_writes_another_users_conversation(
     async with ChatClient.connect(stack.ws_url, alice.headers) as client:
         accepted, _, _ = await client.turn("Alice's secret plan.")
     conversation_id = accepted["conversation_id"]
-    before = stack.event_count()
+    before = await stack.event_count()
     async with stack.http(bob) as http:
         transcript = await http.get(f"/api/conversations/{conversation_id}")
         mine = (await http.get("/api/conversations")).json()
@@ -95,7 +101,7 @@ async def test_nobody_reads_or_writes_another_users_conversation(
     assert conversation_id not in {c["id"] for c in mine}
     assert error["type"] == "error" and error["code"] == "conversation_not_found"
     assert switch["type"] == "error" and switch["code"] == "conversation_not_found"
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_a_private_bot_is_invisible_and_unchangeable_to_others(
@@ -149,3 +155,58 @@ async def test_admin_endpoints_need_the_admin_role_granted_by_the_cli(stack: Sta
         users = await http.get("/api/admin/users")
     assert users.status_code == 200
     assert carol.email in {u["email"] for u in users.json()}
+
+
+async def test_a_chat_whose_bot_is_archived_goes_on_with_the_default_bot(
+    stack: Stack, alice: Account
+) -> None:
+    async with stack.http(alice) as http:
+        mine = (await http.post("/api/bots", json={"name": "Short Lived"})).json()
+    async with ChatClient.connect(stack.ws_url, alice.headers) as client:
+        await client.send("Hello.", bot_id=mine["id"])
+        accepted, _ = await client.until("accepted")
+        await client.until("message", "error")
+        async with stack.http(alice) as http:
+            assert (await http.delete(f"/api/bots/{mine['id']}")).status_code in (200, 204)
+        _, final, _ = await client.turn("Still there?", conversation_id=accepted["conversation_id"])
+    assert final["type"] == "message"
+    names = [
+        e["bot_name"]
+        for e in requested_events(stack, accepted["conversation_id"])
+        if "bot_name" in e
+    ]
+    assert names == ["Short Lived", "Assistant"]
+
+
+async def test_only_a_message_that_mentions_a_bot_reads_the_list_of_bots(
+    stack: Stack, alice: Account
+) -> None:
+    """The read-model query of every bot a user may use is skipped when routing needs none."""
+    bus = bootstrap.build_bus(stack.settings)
+    asked: list[str] = []
+
+    def candidates(text: str) -> Callable[[], list[BotChoice]]:
+        def read() -> list[BotChoice]:
+            asked.append(text)
+            return []
+
+        return read
+
+    conversations = []
+    try:
+        for text in ("Plain question?", "@nobody are you there?"):
+            cmd = chat.PostMessage(uuid.UUID(alice.user_id), str(uuid.uuid4()), text)
+            accepted = await bus.post_message(cmd, candidates(text))
+            assert accepted.request is not None
+            conversations.append(str(accepted.conversation_id))
+    finally:
+        bus.close()
+    assert asked == ["@nobody are you there?"]
+
+    async def answered() -> bool:
+        return all(
+            {"ResponseCompleted", "ResponseFailed"} & set(stack.stored_events(c))
+            for c in conversations
+        )
+
+    await eventually(answered, timeout=90)

@@ -72,7 +72,7 @@ async def test_logout_ends_the_session_and_login_starts_a_new_one(stack: Stack) 
 async def test_bad_registrations_are_refused_and_store_nothing(
     stack: Stack, body: dict, status: int, field: str | None
 ) -> None:
-    before = stack.event_count()
+    before = await stack.event_count()
     async with stack.http() as http:
         response = await http.post("/api/auth/register", json=body)
     assert response.status_code == status, response.text
@@ -80,7 +80,7 @@ async def test_bad_registrations_are_refused_and_store_nothing(
     assert error["message"]
     if field:
         assert error["field"] == field
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_an_email_can_be_registered_once(stack: Stack) -> None:

@@ -81,13 +81,13 @@ async def test_the_preview_shows_the_system_prompt_the_bot_will_get(
 async def test_bad_bot_settings_name_the_field_and_store_nothing(
     stack: Stack, alice: Account, change: dict, status: int, field: str | None
 ) -> None:
-    before = stack.event_count()
+    before = await stack.event_count()
     async with stack.http(alice) as http:
         response = await http.post("/api/bots", json={**TUTOR, **change})
     assert response.status_code == status, response.text
     if field:
         assert response.json()["error"]["field"] == field
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_an_avatar_is_checked_squared_and_resized(stack: Stack, alice: Account) -> None:
@@ -110,7 +110,7 @@ async def test_an_avatar_that_is_not_an_image_or_is_huge_is_refused(
 ) -> None:
     async with stack.http(alice) as http:
         bot = (await http.post("/api/bots", json=TUTOR)).json()
-        before = stack.event_count()
+        before = await stack.event_count()
         fake = await http.put(
             f"/api/bots/{bot['id']}/avatar",
             files={"data": ("x.png", b"<script>alert(1)</script>", "image/png")},
@@ -123,7 +123,7 @@ async def test_an_avatar_that_is_not_an_image_or_is_huge_is_refused(
     assert fake.json()["error"]["field"] == "avatar"
     assert huge.status_code in (413, 422)
     assert "error" in huge.json()
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_customizing_a_shared_bot_changes_it_for_that_user_only(

@@ -39,7 +39,7 @@ async def test_resend_with_same_client_msg_id_creates_nothing(stack: Stack, alic
         client_msg_id = await client.send("Say hello.")
         first, _ = await client.until("accepted")
         await client.until("message", "error")
-        events_after_first = stack.event_count()
+        events_after_first = await stack.event_count()
 
         await client.send("Say hello.", client_msg_id=client_msg_id)
         again, _ = await client.until("accepted")
@@ -50,7 +50,7 @@ async def test_resend_with_same_client_msg_id_creates_nothing(stack: Stack, alic
 
     assert again == first
     assert resent_into_conversation == first
-    assert stack.event_count() == events_after_first
+    assert await stack.event_count() == events_after_first
 
 
 async def test_follow_up_in_the_same_conversation_is_prompted_with_the_history(
@@ -90,7 +90,7 @@ async def test_malformed_frames_get_error_frames_and_the_socket_stays_usable(
         ),
         b"\xff\xfe not utf-8",
     ]
-    before = stack.event_count()
+    before = await stack.event_count()
     async with ChatClient.connect(stack.ws_url, alice.headers) as client:
         codes = []
         for raw in bad_frames:
@@ -99,7 +99,7 @@ async def test_malformed_frames_get_error_frames_and_the_socket_stays_usable(
             assert frame["type"] == "error", (raw, frame)
             assert frame["message"]
             codes.append(frame["code"])
-        assert stack.event_count() == before, "a bad frame stored something"
+        assert await stack.event_count() == before, "a bad frame stored something"
 
         _, final, _ = await client.turn("Reply with the word yes.")
     assert final["type"] == "message"

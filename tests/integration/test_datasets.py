@@ -56,7 +56,7 @@ async def test_dataset_build_from_the_log_is_byte_identical_twice(
             comment="good",
         )
         await client.until("notice", "error")
-    stack.event_count()  # every asked-for response has its outcome
+    await stack.event_count()  # every asked-for response has its outcome
     with psycopg.connect(stack.settings.conninfo()) as conn:
         row = conn.execute("SELECT max(notification_id) FROM confab_events").fetchone()
     until = str(row[0]) if row else "0"

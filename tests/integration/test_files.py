@@ -46,10 +46,10 @@ async def test_the_same_bytes_uploaded_again_are_the_same_file(
 ) -> None:
     picture = jpeg()
     first = (await upload(stack, alice, "a.jpg", picture)).json()
-    events = stack.event_count()
+    events = await stack.event_count()
     second = (await upload(stack, alice, "a.jpg", picture)).json()
     assert first["id"] == second["id"] and first["media_type"] == "image/jpeg"
-    assert stack.event_count() == events
+    assert await stack.event_count() == events
 
 
 async def test_text_and_pdf_are_read_and_downloaded_as_attachments(
@@ -91,20 +91,20 @@ async def test_another_user_cannot_see_or_fetch_a_file(
 async def test_files_that_are_not_what_confab_reads_are_refused_and_nothing_is_stored(
     stack: Stack, alice: Account, name: str, data: bytes, status: int, code: str
 ) -> None:
-    events = stack.event_count()
+    events = await stack.event_count()
     response = await upload(stack, alice, name, data)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
-    assert stack.event_count() == events
+    assert await stack.event_count() == events
 
 
 async def test_a_file_over_the_size_limit_is_refused(stack: Stack, alice: Account) -> None:
     limit = 20 * 2**20
-    events = stack.event_count()
+    events = await stack.event_count()
     response = await upload(stack, alice, "big.txt", b"a" * (limit + 1))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
-    assert stack.event_count() == events
+    assert await stack.event_count() == events
 
 
 async def test_a_path_in_a_file_name_is_cut_to_its_last_part(stack: Stack, alice: Account) -> None:
@@ -161,7 +161,7 @@ async def test_a_message_with_someone_elses_file_or_too_many_files_is_refused(
 ) -> None:
     bobs = (await upload(stack, bob, "bob.txt", b"bob's secret")).json()
     mine = (await upload(stack, alice, "mine.txt", b"mine")).json()
-    events = stack.event_count()
+    events = await stack.event_count()
     async with ChatClient.connect(stack.ws_url, alice.headers) as client:
         stolen, _ = await send_with(client, "Read this", [bobs["id"]])
         crowded, _ = await send_with(client, "Read these", [mine["id"]] * 3 + ["x"] * 9)
@@ -169,4 +169,4 @@ async def test_a_message_with_someone_elses_file_or_too_many_files_is_refused(
     assert stolen["type"] == "error" and stolen["code"] == "file_not_found"
     assert crowded["type"] == "error" and "at most 10 files" in crowded["message"]
     assert malformed["type"] == "error"
-    assert stack.event_count() == events
+    assert await stack.event_count() == events

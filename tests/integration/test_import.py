@@ -56,12 +56,12 @@ async def test_an_export_is_imported_once_with_its_original_times_titles_and_bra
     assert "3 conversations, 13 messages to import" in out
     assert "2 system messages" in out and "2 non-text parts" in out
     assert "3 conversations added" in out
-    recorded = stack.event_count()
+    recorded = await stack.event_count()
 
     code, out, err = await confab(stack, "import", "chatgpt", str(FIXTURE), "--user", erin.email)
     assert code == 0, err
     assert "0 conversations added" in out and "3 already here" in out
-    assert stack.event_count() == recorded  # a re-import records nothing
+    assert await stack.event_count() == recorded  # a re-import records nothing
 
     await caught_up(stack)
     listed = await conversations(stack, erin)
@@ -130,7 +130,7 @@ async def test_bad_files_and_unknown_users_are_refused_and_record_nothing(
     not_json.write_text("<html>nope</html>")
     wrong_shape = tmp_path / "wrong.json"
     wrong_shape.write_text(json.dumps([{"title": "no mapping"}]))
-    before = stack.event_count()
+    before = await stack.event_count()
 
     results = [
         await confab(stack, "import", "chatgpt", str(not_json), "--user", alice.email),
@@ -144,7 +144,7 @@ async def test_bad_files_and_unknown_users_are_refused_and_record_nothing(
     assert "not a ChatGPT export" in results[1][2] and "mapping" in results[1][2]
     assert "No file" in results[2][2]
     assert "nobody@example.com" in results[3][2]
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_a_sharegpt_file_is_imported_once_as_linear_conversations(stack: Stack) -> None:
@@ -152,12 +152,12 @@ async def test_a_sharegpt_file_is_imported_once_as_linear_conversations(stack: S
     sharegpt = FIXTURE.parent.parent / "sharegpt" / "sharegpt.json"
 
     first = await confab(stack, "import", "sharegpt", str(sharegpt), "--user", hal.email)
-    recorded = stack.event_count()
+    recorded = await stack.event_count()
     again = await confab(stack, "import", "sharegpt", str(sharegpt), "--user", hal.email)
 
     assert first[0] == 0 and "2 conversations added" in first[1], first[2]
     assert again[0] == 0 and "2 already here" in again[1], again[2]
-    assert stack.event_count() == recorded
+    assert await stack.event_count() == recorded
     await caught_up(stack)
     listed = await conversations(stack, hal)
     knots = listed["Which knot should I use to tie a boat to a cleat?"]
@@ -193,11 +193,11 @@ async def test_imported_messages_count_in_analytics_on_their_own_days(stack: Sta
 
 async def test_two_imports_of_the_same_export_at_once_record_it_once(stack: Stack) -> None:
     jo = await stack.register()
-    before = stack.event_count()
+    before = await stack.event_count()
 
     results = await asyncio.gather(
         *(confab(stack, "import", "chatgpt", str(FIXTURE), "--user", jo.email) for _ in range(2))
     )
 
     assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
-    assert stack.event_count() - before == 3 + 13  # three Started, thirteen TurnRecorded
+    assert await stack.event_count() - before == 3 + 13  # three Started, thirteen TurnRecorded

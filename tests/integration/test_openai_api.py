@@ -119,7 +119,7 @@ async def test_an_unknown_model_is_a_404(stack: Stack, token: str) -> None:
 async def test_unsupported_parameters_get_openai_style_400s(
     stack: Stack, token: str, extra: dict, param: str
 ) -> None:
-    before = stack.event_count()
+    before = await stack.event_count()
     async with httpx.AsyncClient(base_url=stack.base_url) as http:
         response = await http.post(
             "/v1/chat/completions",
@@ -130,7 +130,7 @@ async def test_unsupported_parameters_get_openai_style_400s(
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and error["param"] == param
     assert error["message"]
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_requests_become_conversations_and_can_continue_one(

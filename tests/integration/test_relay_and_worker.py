@@ -10,8 +10,9 @@ import nats
 from nats.aio.msg import Msg
 
 from api.early import publish_early
-from commands import chat
+from commands import chat, handlers
 from commands.envelopes import envelope_for
+from commands.prompts import PROMPT_HEADER, prompt_from
 from commands.wire import EventEnvelope, Subjects
 from confab import bootstrap
 from domain.conversation import Conversation, ResponseSettings
@@ -44,15 +45,16 @@ async def test_every_event_is_published_once_with_its_notification_id_as_msg_id(
         if envelope.name != "ResponseRequested":
             relayed.append(envelope.position)
     await nc.close()
-    assert len(set(ids)) == len(ids) == stack.event_count()
+    assert len(set(ids)) == len(ids) == await stack.event_count()
     assert relayed == sorted(relayed)
 
 
 async def test_the_api_hands_a_request_to_the_stream_before_the_relay_and_once(
     stack: Stack, alice: Account
 ) -> None:
-    """No relay follows this stream: the request gets there from the append's own result, and
-    the relay's later copy (same Nats-Msg-Id) is dropped as a duplicate."""
+    """No relay follows this stream: the request gets there from the append's own result, with
+    the prompt the worker would read from the log, and the relay's later copy (same
+    Nats-Msg-Id) is dropped as a duplicate."""
     subjects = Subjects(f"confabearly{uuid.uuid4().hex[:8]}")
     nc = await nats.connect(stack.settings.nats_url)
     js = nc.jetstream()
@@ -65,7 +67,7 @@ async def test_the_api_hands_a_request_to_the_stream_before_the_relay_and_once(
         assert accepted.request is not None and accepted.request.name == "ResponseRequested"
         (logged,) = bus.store.recorder.select_notifications(accepted.request.position, 1)
         assert accepted.request == envelope_for(bus.store, logged)  # what the relay publishes
-        await publish_early(nc, subjects, accepted.request)
+        await publish_early(nc, subjects, accepted)
         await nc.flush()
 
         async def stored() -> bool:
@@ -77,6 +79,13 @@ async def test_the_api_hands_a_request_to_the_stream_before_the_relay_and_once(
         assert envelope.data["response_id"] == str(accepted.response_id)
         assert msg.headers is not None
         assert msg.headers["Nats-Msg-Id"] == str(envelope.position)
+        turns = stack.settings.max_history_turns
+        from_log = await bus.query(
+            handlers.generation_request, accepted.conversation_id, accepted.response_id, turns
+        )
+        assert from_log.history == [("user", "Hello there.")]
+        assert prompt_from(msg.headers[PROMPT_HEADER], turns) == from_log
+        assert prompt_from(msg.headers[PROMPT_HEADER], turns + 1) is None  # asked for other
 
         relay_copy = await js.publish(
             subjects.event("Conversation", "ResponseRequested"),
@@ -123,7 +132,7 @@ async def test_redelivered_request_of_a_finished_response_is_acked_and_dropped(
         deltas.append(msg)
 
     await nc.subscribe(stack.subjects.tokens(accepted["conversation_id"], "*"), cb=on_delta)
-    before = stack.event_count()
+    before = await stack.event_count()
     ack = await js.publish(
         requested, original.data or b"", headers={"Nats-Msg-Id": str(uuid.uuid4())}
     )
@@ -135,7 +144,7 @@ async def test_redelivered_request_of_a_finished_response_is_acked_and_dropped(
     await eventually(consumed)
     await nc.close()
     assert deltas == []
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_a_generation_error_becomes_response_failed_with_a_reason(stack: Stack) -> None:

@@ -140,7 +140,7 @@ async def test_nobody_stops_rates_or_deletes_another_users_conversation(
     async with ChatClient.connect(stack.ws_url, alice.headers) as client:
         accepted, _, _ = await client.turn("Alice only.")
     conversation_id, response_id = accepted["conversation_id"], accepted["response_id"]
-    before = stack.event_count()
+    before = await stack.event_count()
     async with ChatClient.connect(stack.ws_url, bob.headers) as client:
         codes = []
         for frame in (
@@ -156,7 +156,7 @@ async def test_nobody_stops_rates_or_deletes_another_users_conversation(
         delete = await http.delete(f"/api/conversations/{conversation_id}")
     assert codes == ["conversation_not_found"] * 3
     assert rename.status_code == delete.status_code == 404
-    assert stack.event_count() == before
+    assert await stack.event_count() == before
 
 
 async def test_a_new_socket_can_watch_a_reply_in_progress(stack: Stack, alice: Account) -> None:

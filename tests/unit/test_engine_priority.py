@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import pytest
 
-from workers.engine.priority import check_priority, lower_this_thread
+from workers.engine.priority import IDLE_GROUP, check_priority, cpu_cgroup_v1, lower_this_thread
 
 
 @pytest.mark.parametrize("good", ["auto", "idle", "normal", "1", "19"])
@@ -58,3 +59,44 @@ def test_auto_keeps_a_gpu_engine_normal_and_a_number_is_a_nice_value() -> None:
     assert policies_after("auto", "cuda")[:2] == (os.SCHED_OTHER, os.nice(0))
     policy, nice, _ = policies_after("7", "cpu")
     assert (policy, nice) == (os.SCHED_OTHER, max(7, os.nice(0)))
+
+
+def cpu_group_of(thread: int) -> str:
+    for line in Path(f"/proc/self/task/{thread}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(","):
+            return path
+    raise AssertionError("no cpu controller line")
+
+
+def writable_cpu_cgroup() -> bool:
+    group = cpu_cgroup_v1()
+    return group is not None and os.access(group, os.W_OK)
+
+
+@pytest.mark.skipif(not writable_cpu_cgroup(), reason="needs a writable cgroup v1 CPU controller")
+def test_an_idle_engine_thread_and_its_threads_share_an_idle_cpu_group_the_caller_is_not_in() -> (
+    None
+):
+    """SCHED_IDLE ranks threads within their group only; the group itself is marked idle so
+    that PostgreSQL's and NATS's threads, in groups of their own, preempt the engine too."""
+    seen: dict[str, str] = {}
+
+    def lowered() -> None:
+        lower_this_thread("idle", "cpu")
+        seen["engine"] = cpu_group_of(threading.get_native_id())
+        child = threading.Thread(
+            target=lambda: seen.update(child=cpu_group_of(threading.get_native_id()))
+        )
+        child.start()
+        child.join()
+
+    thread = threading.Thread(target=lowered)
+    thread.start()
+    thread.join()
+    assert seen["engine"].endswith("/" + IDLE_GROUP)
+    assert seen["child"] == seen["engine"]
+    assert cpu_group_of(threading.get_native_id()) != seen["engine"]
+    group = cpu_cgroup_v1()
+    assert group is not None
+    assert (group / IDLE_GROUP / "cpu.idle").read_text().strip() == "1"
