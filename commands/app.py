@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from eventsourcing.application import Application
+from eventsourcing.utils import EnvType
+
+from commands.pool_check import check_only_when_stirred
 
 
 class ConfabStore(Application):
@@ -17,6 +20,10 @@ class ConfabStore(Application):
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        check_only_when_stirred(self)
 
     @property
     def events_table(self) -> str:
