@@ -28,6 +28,11 @@ RECONNECT_S = 1.0
 
 class LogFollower:
     name = "follower"
+    # After a NOTIFY wakes it, a follower waits this long before reading, so that one read
+    # covers what is appended meanwhile. Under load each wake-up of a follower (a read, its
+    # writes, a position) competes for the CPU with the appends that chat messages wait on;
+    # 50 clients on 2 cores: overhead p50 11.9 -> 10.1 ms, p99 27 -> 20 ms (README, "Overhead").
+    coalesce_s = 0.0
 
     def __init__(self, bus: CommandBus, conninfo: str) -> None:
         self.bus = bus
@@ -124,3 +129,6 @@ class LogFollower:
         async with contextlib.aclosing(notifies) as gen:
             async for _ in gen:
                 pass
+        if self.coalesce_s:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.coalesce_s)

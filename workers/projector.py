@@ -30,6 +30,7 @@ def to_projection_event(store: ConfabStore, notification: Notification) -> Event
 
 class Projector(LogFollower):
     name = "projector"
+    coalesce_s = 0.05  # read models may trail the log by this much more
     _conn: psycopg.Connection[Any] | None = None
 
     def counted(self, events: int) -> None:

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS relay_position (
 
 class Relay(LogFollower):
     name = "relay"
+    # Chat requests reach the workers from the API at once (api/early.py); what waits here is
+    # the rest of the log, e.g. a reply's final event on its way to the client.
+    coalesce_s = 0.005
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ from workers.projector import to_projection_event
 
 class SearchProjector(LogFollower):
     name = "search"
+    coalesce_s = 0.05  # the search view may trail the log by this much more
 
     def __init__(self, bus: CommandBus, conninfo: str, view: SearchView) -> None:
         self.name = f"search-{view.engine}"  # one active follower per engine (its lock)
