@@ -159,8 +159,9 @@ def _up(settings: Settings, args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"confab: {exc}", file=sys.stderr)
         return 1
-    print(f"Confab: http://{settings.api_host}:{settings.api_port}  (Ctrl-C stops everything)")
-    return run_stack(children, settings.data_dir / "run" / "stack.json")
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    print(f"Confab: starting on {url}", flush=True)
+    return run_stack(children, settings.data_dir / "run" / "stack.json", url)
 
 
 def _stack_children(settings: Settings, apis: int, workers: int, nginx: bool) -> list[Any]:

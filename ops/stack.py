@@ -10,12 +10,14 @@ operator (or a fault test) can find the process behind each port.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -51,8 +53,13 @@ def _start(child: Child) -> subprocess.Popen[bytes]:
     return subprocess.Popen(child.argv, env={**os.environ, **child.env})  # noqa: S603 - ours
 
 
-def run_stack(children: list[Child], status_file: Path | None = None) -> int:
+def run_stack(
+    children: list[Child], status_file: Path | None = None, url: str | None = None
+) -> int:
+    """Run the children until Ctrl-C or SIGTERM. With `url`, say once that it serves (its
+    /healthz answers 200): the model and the workers take a few seconds to start."""
     running = [_Running(c, _start(c), time.monotonic()) for c in children]
+    waiting_for = url
     stopping = False
 
     def stop(signum: int, _: FrameType | None) -> None:
@@ -66,6 +73,9 @@ def run_stack(children: list[Child], status_file: Path | None = None) -> int:
         while not stopping and failed is None:
             time.sleep(POLL_S)
             failed = _supervise(running, status_file)
+            if waiting_for is not None and _serves(waiting_for):
+                print(f"Confab is ready: {waiting_for}  (Ctrl-C stops everything)", flush=True)
+                waiting_for = None
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -105,6 +115,18 @@ def _supervise(running: list[_Running], status_file: Path | None) -> str | None:
     if changed:
         _write_status(status_file, running)
     return None
+
+
+def _serves(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=1)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):  # refused, timed out, half started: not yet
+        return False
+    finally:
+        connection.close()
 
 
 def _write_status(status_file: Path | None, running: list[_Running]) -> None:
