@@ -14,6 +14,7 @@ from commands.envelopes import envelope_of
 from commands.handlers import get_conversation, request_of, with_retry_on_conflict
 from commands.messages import Accepted, PromptHint
 from commands.parsing import ParsedMessage, parse
+from commands.read_ahead import cached, reading_ahead
 from commands.routing import BotChoice, Embedder, route
 from domain.bot import Bot
 from domain.conversation import Conversation, ResponseSettings, check_message_text, title_from
@@ -69,17 +70,24 @@ def post_message(
     user_id = str(cmd.user_id)
 
     def attempt() -> Accepted:
-        user = load_user(store, cmd.user_id)
-        conversation = _existing_conversation(store, cmd, user_id)
-        if conversation is not None:
-            earlier = conversation.message_for_client_id(cmd.client_msg_id)
-            if earlier is not None:
-                return Accepted(
-                    conversation.id, earlier.id, cmd.client_msg_id, response_id_for(earlier.id)
-                )
-        bot = _routed_bot(
-            store, cmd, parsed, user, conversation, embedder, candidates or (lambda: cmd.candidates)
-        )
+        with reading_ahead(store, _likely_reads(store, cmd, user_id)):
+            user = load_user(store, cmd.user_id)
+            conversation = _existing_conversation(store, cmd, user_id)
+            if conversation is not None:
+                earlier = conversation.message_for_client_id(cmd.client_msg_id)
+                if earlier is not None:
+                    return Accepted(
+                        conversation.id, earlier.id, cmd.client_msg_id, response_id_for(earlier.id)
+                    )
+            bot = _routed_bot(
+                store,
+                cmd,
+                parsed,
+                user,
+                conversation,
+                embedder,
+                candidates or (lambda: cmd.candidates),
+            )
         if conversation is None:
             conversation = Conversation(
                 id=new_conversation_id(user_id, cmd.client_msg_id),
@@ -120,6 +128,22 @@ def post_message(
     return with_retry_on_conflict(attempt)
 
 
+def _likely_reads(store: ConfabStore, cmd: PostMessage, user_id: str) -> list[UUID | None]:
+    """The aggregates a message loads: its user, its conversation and, as far as the cached
+    copies tell, its bot. A guess that misses costs one query of its own, as without it."""
+    conversation_id = cmd.conversation_id or new_conversation_id(user_id, cmd.client_msg_id)
+    user = cached(store, cmd.user_id)
+    conversation = cached(store, conversation_id)
+    return [
+        cmd.user_id,
+        conversation_id,
+        cmd.bot_id,
+        UUID(conversation.bot_id) if isinstance(conversation, Conversation) else None,
+        user.default_bot_id if isinstance(user, User) else None,
+        DEFAULT_BOT_ID,
+    ]
+
+
 def _existing_conversation(
     store: ConfabStore, cmd: PostMessage, user_id: str
 ) -> Conversation | None:
@@ -141,33 +165,28 @@ def _routed_bot(
     candidates: Callable[[], Sequence[BotChoice]],
 ) -> Bot:
     user_id = str(user.id)
-    auto_route = bool(user.preferences.get("auto_route"))
     if conversation is None and cmd.bot_id is not None:
         chosen_bot = visible_bot(store, cmd.bot_id, user_id)  # an explicit choice must be usable
         if not parsed.mentions:
             return chosen_bot
-    elif not parsed.mentions:
-        # Most messages name no bot: the conversation's bot, else the user's default, else the
-        # fallback answers, while the user may use it; only a mention or auto-routing needs
-        # the list of every bot the user may use.
-        fallback = None if auto_route else DEFAULT_BOT_ID
-        for bot_id in (
-            conversation.bot_id if conversation else None,
-            user.default_bot_id,
-            fallback,
-        ):
-            if bot_id and (bot := _usable_bot(store, str(bot_id), user_id)):
-                return bot
+    loaded: dict[str, Bot | None] = {}  # each bot route() asks about is loaded once
+
+    def usable(bot_id: str) -> bool:
+        if bot_id not in loaded:
+            loaded[bot_id] = _usable_bot(store, bot_id, user_id)
+        return loaded[bot_id] is not None
+
     chosen = route(
         parsed,
-        candidates(),
+        candidates,
+        usable,
         conversation_bot=conversation.bot_id if conversation else _str(cmd.bot_id),
         default_bot=_str(user.default_bot_id),
         fallback_bot=str(DEFAULT_BOT_ID),
-        auto_route=auto_route,
+        auto_route=bool(user.preferences.get("auto_route")),
         embedder=embedder,
     )
-    return visible_bot(store, UUID(chosen.bot_id), user_id)
+    return loaded.get(chosen.bot_id) or visible_bot(store, UUID(chosen.bot_id), user_id)
 
 
 def _usable_bot(store: ConfabStore, bot_id: str, user_id: str) -> Bot | None:
