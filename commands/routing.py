@@ -7,9 +7,10 @@ sentence embeddings > the general assistant.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,26 +56,30 @@ def find_by_mention(mention: str, bots: Sequence[BotChoice]) -> BotChoice | None
 
 def route(
     parsed: ParsedMessage,
-    bots: Sequence[BotChoice],
+    bots: Callable[[], Sequence[BotChoice]],
+    usable: Callable[[str], bool],
     conversation_bot: str | None,
     default_bot: str | None,
     fallback_bot: str,
     auto_route: bool = False,
     embedder: Embedder | None = None,
 ) -> Route:
-    visible = {b.bot_id for b in bots}
+    """`bots()` lists the bots the user may use; it is called at most once, and only for a
+    mention or for auto-routing (most messages need neither). `usable(bot_id)` says whether
+    the user may use one bot."""
+    listed = functools.cache(bots)
     for mention in parsed.mentions:
-        chosen = find_by_mention(mention, bots)
+        chosen = find_by_mention(mention, listed())
         if chosen:
             return Route(chosen.bot_id, "mention")
         if parsed.command == "bot":
             raise BotNotFound(f"No bot called {mention!r} that you can use.")
-    if conversation_bot and conversation_bot in visible:
+    if conversation_bot and usable(conversation_bot):
         return Route(conversation_bot, "conversation")
-    if default_bot and default_bot in visible:
+    if default_bot and usable(default_bot):
         return Route(default_bot, "default")
-    if auto_route and embedder is not None and bots and parsed.text.strip():
-        return Route(closest_bot(parsed.text, bots, embedder).bot_id, "auto")
+    if auto_route and embedder is not None and parsed.text.strip() and listed():
+        return Route(closest_bot(parsed.text, listed(), embedder).bot_id, "auto")
     return Route(fallback_bot, "fallback")
 
 

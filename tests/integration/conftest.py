@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
+import io
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -152,7 +154,33 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
         Subjects(settings.bus_prefix),
     )
     stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    await stopped(tasks, STOP_WITHIN_S)
+
+
+STOP_WITHIN_S = 30  # the worker's drain grace (20 s) and a second for its last fetch, and more
+
+
+async def stopped(tasks: list[asyncio.Task[None]], within_s: float) -> None:
+    """Every process's task ends, or the failure shows where each one was still waiting (and,
+    should the event loop itself be blocked, every thread's stack is written to stderr)."""
+    faulthandler.dump_traceback_later(within_s + 5)
+    try:
+        _, pending = await asyncio.wait(tasks, timeout=within_s)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    if pending:
+        where = "\n".join(f"{task.get_name()}:\n{stack_of(task)}" for task in pending)
+        for task in pending:
+            task.cancel()
+        raise TimeoutError(f"not stopped within {within_s} s:\n{where}")
+    for task in tasks:
+        task.result()  # a process that failed on its way out fails the test
+
+
+def stack_of(task: asyncio.Task[None]) -> str:
+    out = io.StringIO()
+    task.print_stack(file=out)
+    return out.getvalue()
 
 
 async def wait_until_serving(port: int, tasks: list[asyncio.Task[None]]) -> None:

@@ -30,7 +30,8 @@ class KeywordEmbedder:
 def routed(text: str, **kwargs: object) -> tuple[str, str]:
     options: dict = {"conversation_bot": None, "default_bot": None, "fallback_bot": "a"}
     options.update(kwargs)
-    chosen = route(parse(text), BOTS, **options)
+    visible = {b.bot_id for b in BOTS}
+    chosen = route(parse(text), lambda: BOTS, visible.__contains__, **options)
     return chosen.bot_id, chosen.reason
 
 
@@ -43,6 +44,26 @@ def test_then_the_conversations_bot_then_the_users_default_then_the_fallback() -
     assert routed("hi", conversation_bot="c", default_bot="t") == ("c", "conversation")
     assert routed("hi", default_bot="t") == ("t", "default")
     assert routed("hi") == ("a", "fallback")
+
+
+def test_the_list_of_bots_is_read_once_and_only_for_a_mention_or_auto_routing() -> None:
+    reads: list[int] = []
+
+    def bots() -> list[BotChoice]:
+        reads.append(1)
+        return BOTS
+
+    def chosen(text: str, auto_route: bool = False) -> str:
+        usable = {"a", "c", "t"}.__contains__
+        embedder = KeywordEmbedder()
+        return route(parse(text), bots, usable, "c", None, "a", auto_route, embedder).bot_id
+
+    assert chosen("hi") == "c"
+    assert reads == []
+    assert chosen("@nobody @tutor hi") == "t"
+    assert reads == [1]
+    assert chosen("school homework", auto_route=True) == "c"  # the conversation's bot first
+    assert reads == [1]
 
 
 def test_a_bot_the_user_cannot_see_is_not_routed_to() -> None:
