@@ -44,11 +44,13 @@ INSERT_FUNCTION = SQL(
     "END; $body$"
 )
 
-# The events of each aggregate after a version (0: all of them), in one query.
+# The events of each aggregate after a version (0: all of them), in one query. LATERAL keeps
+# it one primary-key lookup per aggregate: a plain join was planned as a scan of the table.
 READ_AHEAD = SQL(
     "SELECT e.originator_id, e.originator_version, e.topic, e.state "
     "FROM unnest(%s::{id_type}[], %s::bigint[]) AS w(id, after) "
-    "JOIN {schema}.{table} AS e ON e.originator_id = w.id AND e.originator_version > w.after "
+    "CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} AS t "
+    "  WHERE t.originator_id = w.id AND t.originator_version > w.after) AS e "
     "ORDER BY e.originator_id, e.originator_version"
 )
 
