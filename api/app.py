@@ -33,7 +33,7 @@ from api.status.controllers import StatusController
 from api.ws import chat_socket
 from commands.blobs import BlobStore
 from commands.bus import CommandBus
-from commands.wire import Subjects
+from commands.wire import Subjects, close_nats
 from projections.queries import ReadModels
 from projections.search.port import SearchView
 
@@ -109,7 +109,7 @@ def create_app(parts: ApiParts) -> Litestar:
             yield
         finally:
             await hub.stop()
-            await nc.drain()
+            await close_nats(nc)
             parts.bus.close()
             parts.read.close()
             if parts.search is not None:

@@ -6,6 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from nats.aio.client import Client as NATS
+from nats.errors import Error as NatsError
+
+# How long a process on its way out waits for its subscriptions to finish what they hold (the
+# library's default is 30 s, all of a container's usual stop grace).
+DRAIN_TIMEOUT_S = 5
 
 
 class Subjects:
@@ -51,3 +57,13 @@ def topic_names(topic: str) -> tuple[str, str]:
     qualname = topic.rsplit(":", 1)[-1]
     aggregate, _, name = qualname.rpartition(".")
     return aggregate, name
+
+
+async def close_nats(nc: NATS) -> None:
+    """On the way out: drain a connected client (its subscriptions finish what they hold, what it
+    published is flushed); close one that is reconnecting, or whose drain fails, instead. A
+    stop must not fail because the broker happened to be away."""
+    try:
+        await nc.drain()
+    except NatsError:  # closed, reconnecting, or the last flush timed out
+        await nc.close()

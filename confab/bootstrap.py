@@ -17,7 +17,7 @@ from commands.bots import ensure_builtin_bots
 from commands.bus import CommandBus
 from commands.outages import Outage, connect_probe
 from commands.routing import Embedder
-from commands.wire import Subjects
+from commands.wire import DRAIN_TIMEOUT_S, Subjects
 from confab.settings import Settings
 from projections import tables
 from projections.search import opensearch, postgres
@@ -74,7 +74,11 @@ def build_bus(
 
 async def connect_nats(settings: Settings, name: str) -> tuple[NATS, JetStreamContext]:
     nc = await nats.connect(
-        settings.nats_url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5
+        settings.nats_url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        drain_timeout=DRAIN_TIMEOUT_S,
     )
     js = nc.jetstream()
     await ensure_stream(js, Subjects(settings.bus_prefix))

@@ -15,7 +15,7 @@ from api.app import ApiParts, create_app
 from commands import models
 from commands.blobs import FileBlobStore
 from commands.embeddings import MiniLMEmbedder
-from commands.wire import Subjects
+from commands.wire import Subjects, close_nats
 from confab import bootstrap, health
 from confab.settings import Settings
 from domain.model_version import BASE_VERSION
@@ -75,7 +75,7 @@ async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> No
                 relay.run(), sweeper.run(relay.stopping, lambda: relay.state == "active")
             )
     finally:
-        await nc.drain()
+        await close_nats(nc)
         bus.close()
         log.info(
             "relay stopped after publishing %d events (%d re-driven, %d given up)",
@@ -172,7 +172,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         ):
             await worker.run()
     finally:
-        await nc.drain()
+        await close_nats(nc)
         worker.generator.close()
         bus.close()
         log.info("worker stopped after %d responses", worker.completed)
