@@ -157,7 +157,9 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     await stopped(tasks, STOP_WITHIN_S)
 
 
-STOP_WITHIN_S = 30  # the worker's drain grace (20 s) and a second for its last fetch, and more
+# What a stop may take by design: the worker's last fetch (1 s), its drain grace for replies in
+# flight (20 s), then a NATS drain (at most 5 s) and its final flush (at most 10 s).
+STOP_WITHIN_S = 45
 
 
 async def stopped(tasks: list[asyncio.Task[None]], within_s: float) -> None:
