@@ -44,7 +44,10 @@ def store(settings: Settings) -> Iterator[ConfabStore]:
     store = bootstrap.build_store(own)
     for i in range(30):  # one style to learn: "Confab says: the colour is X."
         colour = COLOURS[i % len(COLOURS)]
-        conv = Conversation(id=uuid.uuid4(), user_id=f"u{i}", title="t", bot_id="bot-1")
+        # Fixed ids: the held-out split is a hash of the id, and random ids made the runs'
+        # sanity loss vary from one test session to the next (once past the gate's 10%).
+        conv_id = uuid.uuid5(uuid.NAMESPACE_URL, f"confab-training-test-{i}")
+        conv = Conversation(id=conv_id, user_id=f"u{i}", title="t", bot_id="bot-1")
         _, response_id = conv.post_message(f"u{i}", "c", f"Pick colour number {i}.", {}, SETTINGS)
         conv.complete_response(
             response_id,
@@ -88,7 +91,9 @@ def dataset(store: ConfabStore, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_a_good_run_is_recorded_and_promoted(
     store: ConfabStore, dataset: Path, settings: Settings, data_dir: Path
 ) -> None:
-    config = TrainConfig(steps=6, batch_size=2, lr=5e-4, max_len=64, checkpoint_every=3)
+    # A clearly good run: held-out loss 4.07 -> 2.69, sanity +4.5% (the gate allows 10%). At
+    # 5e-4 the sanity loss rose by 9.5-10.5% with the split, and a session could fail on it.
+    config = TrainConfig(steps=6, batch_size=2, lr=3e-4, max_len=64, checkpoint_every=3)
 
     outcome = run_training(
         store, data_dir, settings.model_path, dataset, config, GATE, progress=False
