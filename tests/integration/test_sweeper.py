@@ -20,7 +20,7 @@ from commands import accounts, chat
 from commands.wire import Subjects
 from confab import bootstrap, processes
 from confab.settings import Settings
-from tests.integration.conftest import reset_database, reset_stream
+from tests.integration.conftest import reset_database, reset_stream, stopped
 from tests.integration.waiting import eventually
 
 
@@ -55,7 +55,7 @@ async def lonely(
     ]
     yield own, stop, tasks
     stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    await stopped(tasks, 30)
 
 
 def post(settings: Settings) -> uuid.UUID:

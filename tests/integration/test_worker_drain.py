@@ -24,7 +24,7 @@ from commands import accounts, chat
 from commands.wire import Subjects
 from confab import bootstrap, processes
 from confab.settings import Settings
-from tests.integration.conftest import reset_database, reset_stream
+from tests.integration.conftest import reset_database, reset_stream, stopped
 from tests.integration.waiting import eventually
 
 COUNTING = "Count from 1 to 100, one number per line."
@@ -57,7 +57,7 @@ async def own(settings: Settings) -> AsyncIterator[tuple[Settings, asyncio.Event
     ]
     yield mine, stop, tasks
     stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    await stopped(tasks, 30)
 
 
 def post(settings: Settings, text: str) -> uuid.UUID:
